@@ -5,7 +5,7 @@
 // neither => DATA_DIR (default ./.data), the same embedded directory the server uses.
 import { defineConfig } from "prisma/config";
 import { PgWithPGliteShadow } from "./src/db/pg-adapter.ts";
-import { PatchedPGliteFactory, openPGlite } from "./src/db/pglite-adapter.ts";
+import { openPGlite, PatchedPGliteFactory } from "./src/db/pglite-adapter.ts";
 
 const pgliteDir =
   process.env.PGLITE_DIR ?? (process.env.DATABASE_URL ? undefined : (process.env.DATA_DIR ?? "./.data"));

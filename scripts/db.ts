@@ -85,7 +85,15 @@ const commands: Record<string, (args: string[]) => Promise<number>> = {
 
   async drift() {
     const r = await runPrisma(
-      ["migrate", "diff", "--from-migrations", MIGRATIONS_DIR, "--to-schema-datamodel", "prisma/schema.prisma", "--exit-code"],
+      [
+        "migrate",
+        "diff",
+        "--from-migrations",
+        MIGRATIONS_DIR,
+        "--to-schema-datamodel",
+        "prisma/schema.prisma",
+        "--exit-code",
+      ],
       MEMORY,
     );
     if (r.code === 0) {
@@ -104,7 +112,10 @@ const commands: Record<string, (args: string[]) => Promise<number>> = {
   async "new-migration"(args) {
     const empty = args.includes("--empty");
     const raw = args.find((a) => !a.startsWith("--")) ?? "";
-    const name = raw.replace(/[^a-z0-9_]+/gi, "_").replace(/^_+|_+$/g, "").toLowerCase();
+    const name = raw
+      .replace(/[^a-z0-9_]+/gi, "_")
+      .replace(/^_+|_+$/g, "")
+      .toLowerCase();
     if (!name) {
       console.error("usage: npm run db:new-migration -- <name> [--empty]");
       return 2;
@@ -116,7 +127,17 @@ const commands: Record<string, (args: string[]) => Promise<number>> = {
     if (!empty) {
       const tmp = join(MIGRATIONS_DIR, `.tmp-${process.pid}.sql`);
       const r = await runPrisma(
-        ["migrate", "diff", "--from-migrations", MIGRATIONS_DIR, "--to-schema-datamodel", "prisma/schema.prisma", "--script", "--output", tmp],
+        [
+          "migrate",
+          "diff",
+          "--from-migrations",
+          MIGRATIONS_DIR,
+          "--to-schema-datamodel",
+          "prisma/schema.prisma",
+          "--script",
+          "--output",
+          tmp,
+        ],
         MEMORY,
       );
       if (r.code !== 0 || !existsSync(tmp)) {

@@ -1,9 +1,7 @@
 // The environment, parsed and validated once. Every variable the service reads is here, with its
 // default; README.md lists the same table.
 
-export type DatabaseTarget =
-  | { kind: "postgres"; url: string }
-  | { kind: "pglite"; dir: string };
+export type DatabaseTarget = { kind: "postgres"; url: string } | { kind: "pglite"; dir: string };
 
 export interface Config {
   port: number;

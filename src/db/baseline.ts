@@ -49,7 +49,9 @@ export function compareColumns(expected: ColumnShape[], actual: ColumnShape[]): 
     else {
       if (a.type !== e.type) problems.push(`column ${e.name} is ${a.type}, 001 has ${e.type}`);
       if (a.nullable !== e.nullable)
-        problems.push(`column ${e.name} is ${a.nullable ? "nullable" : "NOT NULL"}, 001 has it ${e.nullable ? "nullable" : "NOT NULL"}`);
+        problems.push(
+          `column ${e.name} is ${a.nullable ? "nullable" : "NOT NULL"}, 001 has it ${e.nullable ? "nullable" : "NOT NULL"}`,
+        );
     }
   }
   for (const a of actual) {

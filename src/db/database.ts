@@ -6,7 +6,7 @@ import { PrismaPg } from "@prisma/adapter-pg";
 import type { DatabaseTarget } from "../config.ts";
 import { PrismaClient } from "../generated/prisma/client.ts";
 import { pgPoolConfig } from "./pg-adapter.ts";
-import { PatchedPGliteFactory, openPGlite } from "./pglite-adapter.ts";
+import { openPGlite, PatchedPGliteFactory } from "./pglite-adapter.ts";
 
 export interface Database {
   readonly kind: DatabaseTarget["kind"];

@@ -7,6 +7,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { DatabaseTarget } from "../config.ts";
 import type { PrismaClient } from "../generated/prisma/client.ts";
+import { type Database, type OpenOptions, openDatabase } from "./database.ts";
 
 export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 export const MIGRATIONS_DIR = join(PROJECT_ROOT, "prisma/migrations");
@@ -120,4 +121,31 @@ export async function migrateDeploy(target: DatabaseTarget, options: CliOptions 
     throw new MigrationError(`prisma migrate deploy failed (exit ${result.code})`, result.output);
   }
   return result;
+}
+
+/**
+ * Opens the target with every migration applied. When nothing is pending (the usual start) this
+ * costs one catalog read; otherwise the database is closed (a PGlite directory has one owner at a
+ * time), `migrate deploy` runs, and the database is opened again.
+ */
+export async function openMigrated(
+  target: DatabaseTarget,
+  options: OpenOptions = {},
+  onApply: (pending: number) => void = () => {},
+): Promise<Database> {
+  let db = await openDatabase(target, options);
+  const state = await migrationState(db.prisma);
+  if (state.failed.length > 0) {
+    await db.close();
+    throw new MigrationError(
+      `migration ${state.failed.join(", ")} failed earlier and is recorded as failed`,
+      "Fix it, then: npm run db:rolled-back -- <migration name> && npm run db:migrate",
+    );
+  }
+  if (state.pending.length === 0) return db;
+  await db.close();
+  onApply(state.pending.length);
+  await migrateDeploy(target); // its output is in the MigrationError when it fails
+  db = await openDatabase(target, options);
+  return db;
 }

@@ -1,6 +1,6 @@
 import { PrismaPg } from "@prisma/adapter-pg";
 import { NameAsTextClient } from "./pg-name-fix.ts";
-import { PatchedPGliteFactory, openPGlite } from "./pglite-adapter.ts";
+import { openPGlite, PatchedPGliteFactory } from "./pglite-adapter.ts";
 
 /**
  * pg pool settings from a postgresql:// URL, as discrete fields. pg lets a connectionString

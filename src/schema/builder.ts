@@ -1,0 +1,58 @@
+// The SchemaBuilder: plugins, scalars and shared types only. Object types live in one folder per
+// domain next to their queries and mutations.
+import SchemaBuilder from "@pothos/core";
+import PrismaPlugin from "@pothos/plugin-prisma";
+import RelayPlugin from "@pothos/plugin-relay";
+import type { Context } from "../context.ts";
+import type PrismaTypes from "../generated/pothos-types.ts";
+import { getDatamodel } from "../generated/pothos-types.ts";
+import { BigIntScalar, DateTimeScalar, JSONScalar, UUIDScalar } from "./scalars.ts";
+
+export const builder = new SchemaBuilder<{
+  Context: Context;
+  PrismaTypes: PrismaTypes;
+  Scalars: {
+    UUID: { Input: string; Output: string };
+    DateTime: { Input: Date; Output: Date | string };
+    BigInt: { Input: bigint; Output: bigint | number | string };
+    JSON: { Input: unknown; Output: unknown };
+  };
+  DefaultFieldNullability: false;
+}>({
+  plugins: [PrismaPlugin, RelayPlugin],
+  defaultFieldNullability: false,
+  prisma: {
+    // The client is per request (tests and servers each own a database), so resolve it from context.
+    client: (ctx) => ctx.prisma,
+    dmmf: getDatamodel(),
+    exposeDescriptions: true,
+    filterConnectionTotalCount: true,
+    onUnusedQuery: process.env.NODE_ENV === "production" ? null : "warn",
+  },
+  relay: {
+    cursorType: "String",
+    // Files and contracts are addressed by their UUIDs, not by global relay ids.
+    nodeQueryOptions: false,
+    nodesQueryOptions: false,
+    pageInfoTypeOptions: { description: "Where a page sits in its list, and the cursors to move from it." },
+    edgesFieldOptions: { description: "The page's items, each with its cursor." },
+    pageInfoFieldOptions: { description: "Whether there are more items before or after this page." },
+    cursorFieldOptions: { description: "An opaque position in the list; pass it as `after` to continue." },
+    nodeFieldOptions: { description: "The item." },
+    hasNextPageFieldOptions: { description: "True when more items follow this page." },
+    hasPreviousPageFieldOptions: { description: "True when items come before this page." },
+    startCursorFieldOptions: { description: "The cursor of the first item of the page." },
+    endCursorFieldOptions: { description: "The cursor of the last item of the page." },
+    firstArgOptions: { description: "How many items to return (see the list's default and maximum)." },
+    afterArgOptions: { description: "Return items after this cursor." },
+    lastArgOptions: { description: "How many items to return, counting back from `before`." },
+    beforeArgOptions: { description: "Return items before this cursor." },
+  },
+});
+
+builder.addScalarType("UUID", UUIDScalar);
+builder.addScalarType("DateTime", DateTimeScalar);
+builder.addScalarType("BigInt", BigIntScalar);
+builder.addScalarType("JSON", JSONScalar);
+
+builder.queryType({ description: "Reads: files, their lineage, and boundary contracts." });
