@@ -20,9 +20,33 @@ export function openPGlite(dir: string, opts: PGliteOptions = {}): PGlite {
 //  * executeRaw() without params uses the extended protocol, so multi-statement migration
 //    scripts replayed into the shadow DB fail ("cannot insert multiple commands into a prepared
 //    statement").
+//  * onError() does not fill in originalCode/originalMessage as adapter-pg does, so Prisma reports
+//    a constraint violation from a raw query as "Code: N/A. Message: undefined". Patched on the
+//    shared prototype, so that transactions (separate objects) get it too.
+let onErrorPatched = false;
+// biome-ignore lint/suspicious/noExplicitAny: the adapter's classes are not exported
+function patchOnError(proto: any): void {
+  if (onErrorPatched || typeof proto?.onError !== "function") return;
+  const original = proto.onError;
+  proto.onError = function onError(error: unknown) {
+    try {
+      original.call(this, error);
+    } catch (thrown) {
+      const cause = (thrown as { cause?: Record<string, unknown> }).cause;
+      if (cause?.kind === "postgres") {
+        cause.originalCode ??= cause.code;
+        cause.originalMessage ??= cause.message;
+      }
+      throw thrown;
+    }
+  };
+  onErrorPatched = true;
+}
+
 function patch<T>(adapter: T): T {
   // biome-ignore lint/suspicious/noExplicitAny: reaching into the adapter to replace two methods
   const a = adapter as any;
+  patchOnError(Object.getPrototypeOf(Object.getPrototypeOf(a)));
   const execRaw = a.executeRaw.bind(a);
   a.executeScript = async (script: string) => {
     try {

@@ -1,0 +1,5 @@
+import { inject, it } from "vitest";
+
+it("x", async () => {
+  console.error("in test", inject("backend"));
+});
