@@ -38,6 +38,15 @@ export async function expectedBaseColumns(): Promise<ColumnShape[]> {
   }
 }
 
+/**
+ * Types that PostgreSQL stores identically: a timestamp or time without a precision has the
+ * default precision, 6, so a hand-written `timestamptz` is 001's `timestamptz(6)`.
+ */
+function sameType(a: string, b: string): boolean {
+  const normal = (t: string) => t.replace(/^(timestamp|time)\(6\)/, "$1");
+  return normal(a) === normal(b);
+}
+
 /** Differences between the live columns and 001's, one readable line each; empty when they match. */
 export function compareColumns(expected: ColumnShape[], actual: ColumnShape[]): string[] {
   const live = new Map(actual.map((c) => [c.name, c]));
@@ -47,7 +56,7 @@ export function compareColumns(expected: ColumnShape[], actual: ColumnShape[]): 
     const a = live.get(e.name);
     if (!a) problems.push(`column ${e.name} (${e.type}) is missing`);
     else {
-      if (a.type !== e.type) problems.push(`column ${e.name} is ${a.type}, 001 has ${e.type}`);
+      if (!sameType(a.type, e.type)) problems.push(`column ${e.name} is ${a.type}, 001 has ${e.type}`);
       if (a.nullable !== e.nullable)
         problems.push(
           `column ${e.name} is ${a.nullable ? "nullable" : "NOT NULL"}, 001 has it ${e.nullable ? "nullable" : "NOT NULL"}`,
