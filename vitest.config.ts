@@ -1,6 +1,16 @@
+import { createRequire } from "node:module";
 import { defineConfig } from "vitest/config";
 
+const require = createRequire(import.meta.url);
+
 export default defineConfig({
+  resolve: {
+    // graphql 16 ships CJS (main) and ESM (module) builds. Node, and so Pothos and Yoga, load the
+    // CJS one; Vite would hand our inlined sources the ESM one, and instanceof checks across the
+    // two copies fail ("Cannot use GraphQLEnumType from another module or realm", GraphQLErrors
+    // masked as unexpected). Resolve it the way Node does.
+    alias: [{ find: /^graphql$/, replacement: require.resolve("graphql") }],
+  },
   test: {
     include: ["test/**/*.test.ts"],
     globalSetup: ["test/setup/global.ts"],

@@ -31,3 +31,23 @@ export const pageSizes = {
     return ctx.config.pageSize.max;
   },
 };
+
+/**
+ * Connection options for a prismaConnection with `totalCount`: Pothos adds the field without a
+ * description, so it is declared again here, the same way (the extension keeps Pothos's shortcut
+ * that answers a count-only selection without loading a page).
+ */
+export function countedConnection(description: string) {
+  return {
+    description,
+    // biome-ignore lint/suspicious/noExplicitAny: the connection's field builder type is internal to Pothos
+    fields: (t: any) => ({
+      totalCount: t.int({
+        description: "How many items the whole list holds, across all pages.",
+        nullable: false,
+        extensions: { pothosPrismaTotalCount: true },
+        resolve: (parent: { totalCount?: () => number | Promise<number> }) => parent.totalCount?.(),
+      }),
+    }),
+  };
+}

@@ -41,6 +41,29 @@ export default async function setup(project: TestProject) {
   project.provide("runId", runId);
   project.provide("adminUrl", adminUrl);
 
+  const teardown = async () => {
+    rmSync(scratch, { recursive: true, force: true });
+    if (!adminUrl) return;
+    // Tests drop what they create; this sweeps what a crashed test (or a failed setup) left behind.
+    const admin = new pg.Client({ connectionString: adminUrl });
+    await admin.connect();
+    const { rows } = await admin.query<{ datname: string }>("SELECT datname FROM pg_database WHERE datname LIKE $1", [
+      `${runId}%`,
+    ]);
+    for (const { datname } of rows) await admin.query(`DROP DATABASE IF EXISTS ${datname} WITH (FORCE)`);
+    await admin.end();
+  };
+
+  try {
+    await buildTemplate(project, adminUrl, runId, scratch);
+  } catch (e) {
+    await teardown();
+    throw e;
+  }
+  return teardown;
+}
+
+async function buildTemplate(project: TestProject, adminUrl: string, runId: string, scratch: string) {
   if (adminUrl) {
     const template = `${runId}_template`;
     const admin = new pg.Client({ connectionString: adminUrl });
@@ -62,17 +85,4 @@ export default async function setup(project: TestProject) {
     project.provide("template", tarball);
     console.log("tests run against embedded PGlite");
   }
-
-  return async () => {
-    rmSync(scratch, { recursive: true, force: true });
-    if (!adminUrl) return;
-    // Tests drop what they create; this sweeps what a crashed test left behind.
-    const admin = new pg.Client({ connectionString: adminUrl });
-    await admin.connect();
-    const { rows } = await admin.query<{ datname: string }>("SELECT datname FROM pg_database WHERE datname LIKE $1", [
-      `${runId}%`,
-    ]);
-    for (const { datname } of rows) await admin.query(`DROP DATABASE IF EXISTS ${datname} WITH (FORCE)`);
-    await admin.end();
-  };
 }

@@ -1,7 +1,7 @@
 // ProjectFile: the type, and the queries that read files.
 import { builder } from "../builder.ts";
 import { AccessLevelEnum, DataClassificationEnum, ProcessingStatusEnum } from "../enums.ts";
-import { pageSizes } from "../pagination.ts";
+import { countedConnection, pageSizes } from "../pagination.ts";
 
 export const ProjectFile = builder.prismaObject("ProjectFile", {
   description: "A file, or a file derived from another one (a materialization), with its metadata and lineage.",
@@ -92,7 +92,7 @@ builder.queryFields((t) => ({
           orderBy: [{ createdAt: "asc" }, { id: "asc" }],
         }),
     },
-    { description: "A page of files." },
+    countedConnection("A page of files."),
     { description: "A file in a page of files." },
   ),
 }));
