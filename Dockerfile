@@ -1,0 +1,32 @@
+# FMS GraphQL API. Build: docker build -t fms .
+# Run on PostgreSQL:      docker run -e DATABASE_URL=postgresql://user:pass@db:5432/fms -p 4000:4000 fms
+# Run embedded (PGlite):  docker run -v fms-data:/data -p 4000:4000 fms
+# Pending migrations are applied at start (Prisma Migrate, WASM engine: nothing is downloaded).
+
+FROM node:20-bookworm-slim AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+COPY prisma ./prisma
+COPY prisma.config.ts ./
+COPY scripts/unref-wasm-timers.cjs ./scripts/
+COPY src/db ./src/db
+# postinstall generates the Prisma client and the Pothos types from prisma/schema.prisma
+RUN npm ci --no-audit --no-fund && npm prune --omit=dev --ignore-scripts
+
+FROM node:20-bookworm-slim
+ENV NODE_ENV=production PORT=4000 HOST=0.0.0.0 DATA_DIR=/data CHECKPOINT_DISABLE=1
+WORKDIR /app
+COPY --from=deps /app/node_modules ./node_modules
+COPY --from=deps /app/src/generated ./src/generated
+COPY package.json package-lock.json prisma.config.ts tsconfig.json ./
+COPY prisma ./prisma
+COPY scripts ./scripts
+COPY src ./src
+RUN mkdir -p /data && chown node:node /data
+USER node
+VOLUME ["/data"]
+EXPOSE 4000
+HEALTHCHECK --interval=15s --timeout=3s --start-period=30s --retries=3 \
+  CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||4000)+'/graphql?query=%7B__typename%7D').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
+# node directly (not npm), so SIGTERM reaches the server and it shuts down gracefully
+CMD ["node", "--import", "tsx", "src/server.ts"]
