@@ -15,6 +15,15 @@ import { MIGRATIONS_DIR, MigrationError, migrateDeploy, migrationNames, runPrism
 import { formatReport, verify } from "../src/db/verify.ts";
 
 const MEMORY: DatabaseTarget = { kind: "pglite", dir: "memory://" };
+/** What the migrations build (replayed into an in-memory PGlite) against what schema.prisma says. */
+const DIFF_MIGRATIONS_TO_SCHEMA = [
+  "migrate",
+  "diff",
+  "--from-migrations",
+  MIGRATIONS_DIR,
+  "--to-schema-datamodel",
+  "prisma/schema.prisma",
+];
 
 const commands: Record<string, (args: string[]) => Promise<number>> = {
   async migrate() {
@@ -84,18 +93,7 @@ const commands: Record<string, (args: string[]) => Promise<number>> = {
   },
 
   async drift() {
-    const r = await runPrisma(
-      [
-        "migrate",
-        "diff",
-        "--from-migrations",
-        MIGRATIONS_DIR,
-        "--to-schema-datamodel",
-        "prisma/schema.prisma",
-        "--exit-code",
-      ],
-      MEMORY,
-    );
+    const r = await runPrisma([...DIFF_MIGRATIONS_TO_SCHEMA, "--exit-code"], MEMORY);
     if (r.code === 0) {
       console.log("prisma/migrations and prisma/schema.prisma agree.");
       return 0;
@@ -126,20 +124,7 @@ const commands: Record<string, (args: string[]) => Promise<number>> = {
     let sql = `-- ${next}: ${name.replace(/_/g, " ")} (hand-written)\n`;
     if (!empty) {
       const tmp = join(MIGRATIONS_DIR, `.tmp-${process.pid}.sql`);
-      const r = await runPrisma(
-        [
-          "migrate",
-          "diff",
-          "--from-migrations",
-          MIGRATIONS_DIR,
-          "--to-schema-datamodel",
-          "prisma/schema.prisma",
-          "--script",
-          "--output",
-          tmp,
-        ],
-        MEMORY,
-      );
+      const r = await runPrisma([...DIFF_MIGRATIONS_TO_SCHEMA, "--script", "--output", tmp], MEMORY);
       if (r.code !== 0 || !existsSync(tmp)) {
         rmSync(tmp, { force: true });
         console.error(r.output.trim());

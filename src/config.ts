@@ -7,7 +7,7 @@ export interface Config {
   port: number;
   host: string;
   database: DatabaseTarget;
-  /** Print requests' unexpected errors with stack traces (never sent to clients). */
+  /** NODE_ENV: "production" in the container image. */
   nodeEnv: string;
   graphiql: boolean;
   /** Default and maximum page size of every list. */
