@@ -34,20 +34,13 @@ function requestIds(log: Logger): { plugin: Plugin<Context>; idOf: (request: Req
     return id;
   };
   const plugin: Plugin<Context> = {
-    onRequest: ({ request }) => {
-      idOf(request);
-    },
     onExecute: ({ args }) => ({
       onExecuteDone: ({ result }) => {
-        const ctx = args.contextValue as Context;
-        for (const r of "errors" in result ? [result] : []) {
-          for (const error of r.errors ?? []) {
-            if (error.originalError && !(error.originalError instanceof GraphQLError)) {
-              log.error(
-                { requestId: ctx.requestId, path: error.path?.join("."), err: error.originalError },
-                "unexpected error",
-              );
-            }
+        if (!("errors" in result)) return; // a stream (subscription): nothing to inspect here
+        const { requestId } = args.contextValue as Context;
+        for (const error of result.errors ?? []) {
+          if (error.originalError && !(error.originalError instanceof GraphQLError)) {
+            log.error({ requestId, path: error.path?.join("."), err: error.originalError }, "unexpected error");
           }
         }
       },

@@ -133,7 +133,7 @@ export async function openMigrated(
   options: OpenOptions = {},
   onApply: (pending: number) => void = () => {},
 ): Promise<Database> {
-  let db = await openDatabase(target, options);
+  const db = await openDatabase(target, options);
   const state = await migrationState(db.prisma);
   if (state.failed.length > 0) {
     await db.close();
@@ -146,6 +146,5 @@ export async function openMigrated(
   await db.close();
   onApply(state.pending.length);
   await migrateDeploy(target); // its output is in the MigrationError when it fails
-  db = await openDatabase(target, options);
-  return db;
+  return openDatabase(target, options);
 }
