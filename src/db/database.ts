@@ -18,12 +18,24 @@ export interface OpenOptions {
   poolSize?: number;
   /** An already-open PGlite instance (tests load migrated snapshots into memory). */
   pglite?: PGlite;
+  /** Called with every SQL statement Prisma sends (tests count them to catch N+1 queries). */
+  onStatement?: (sql: string) => void;
+}
+
+type AdapterFactory = NonNullable<NonNullable<ConstructorParameters<typeof PrismaClient>[0]>["adapter"]>;
+
+function client(adapter: AdapterFactory, options: OpenOptions): PrismaClient {
+  if (!options.onStatement) return new PrismaClient({ adapter });
+  const prisma = new PrismaClient({ adapter, log: [{ emit: "event", level: "query" }] });
+  const onStatement = options.onStatement;
+  prisma.$on("query", (event) => onStatement(event.query));
+  return prisma as unknown as PrismaClient;
 }
 
 export async function openDatabase(target: DatabaseTarget, options: OpenOptions = {}): Promise<Database> {
   if (target.kind === "postgres") {
     const adapter = new PrismaPg({ ...pgPoolConfig(target.url), max: options.poolSize ?? 10 });
-    const prisma = new PrismaClient({ adapter });
+    const prisma = client(adapter, options);
     await prisma.$connect();
     return { kind: "postgres", prisma, close: () => prisma.$disconnect() };
   }
@@ -34,7 +46,7 @@ export async function openDatabase(target: DatabaseTarget, options: OpenOptions 
   }
   await pglite.waitReady;
   const db = pglite;
-  const prisma = new PrismaClient({ adapter: new PatchedPGliteFactory(db) });
+  const prisma = client(new PatchedPGliteFactory(db), options);
   await prisma.$connect();
   return {
     kind: "pglite",

@@ -1,6 +1,7 @@
 // The SchemaBuilder: plugins, scalars and shared types only. Object types live in one folder per
 // domain next to their queries and mutations.
 import SchemaBuilder from "@pothos/core";
+import ErrorsPlugin from "@pothos/plugin-errors";
 import PrismaPlugin from "@pothos/plugin-prisma";
 import RelayPlugin from "@pothos/plugin-relay";
 import type { Context } from "../context.ts";
@@ -19,8 +20,15 @@ export const builder = new SchemaBuilder<{
   };
   DefaultFieldNullability: false;
 }>({
-  plugins: [PrismaPlugin, RelayPlugin],
+  plugins: [ErrorsPlugin, PrismaPlugin, RelayPlugin],
   defaultFieldNullability: false,
+  errors: {
+    // Each mutation lists the errors it can return; the union and success type are named after it
+    // (registerFile → RegisterFileResult = RegisterFileSuccess | ValidationError | ...).
+    defaultTypes: [],
+    defaultResultOptions: { name: ({ fieldName }) => `${capitalize(fieldName)}Success` },
+    defaultUnionOptions: { name: ({ fieldName }) => `${capitalize(fieldName)}Result` },
+  },
   prisma: {
     // The client is per request (tests and servers each own a database), so resolve it from context.
     client: (ctx) => ctx.prisma,
@@ -55,4 +63,11 @@ builder.addScalarType("DateTime", DateTimeScalar);
 builder.addScalarType("BigInt", BigIntScalar);
 builder.addScalarType("JSON", JSONScalar);
 
+function capitalize(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}
+
 builder.queryType({ description: "Reads: files, their lineage, and boundary contracts." });
+builder.mutationType({
+  description: "Writes. Each runs in one transaction; a refusal is a typed error and changes nothing.",
+});

@@ -1,8 +1,13 @@
 // Imports each domain for its side effects on the builder, then builds the schema.
 import { lexicographicSortSchema, printSchema } from "graphql";
 import { builder } from "./builder.ts";
+import "./errors.ts";
 import "./files/index.ts";
+import "./files/mutations.ts";
 import "./contracts/index.ts";
+import "./contracts/mutations.ts";
+import "./lineage/index.ts";
+import "./processing/index.ts";
 
 export const schema = builder.toSchema();
 

@@ -8,16 +8,20 @@ interface PageArgs {
   last?: number | null;
 }
 
+/** A refused read argument: a GraphQL error with code BAD_USER_INPUT naming the argument. */
+export function badInput(message: string, argument: string, extra: Record<string, unknown> = {}): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: "BAD_USER_INPUT", argument, ...extra } });
+}
+
 function check(args: PageArgs, max: number): void {
   for (const name of ["first", "last"] as const) {
     const n = args[name];
     if (n === undefined || n === null) continue;
     if (n < 0 || n > max) {
-      throw new GraphQLError(
+      throw badInput(
         `\`${name}\` must be between 0 and ${max}; got ${n}. Page through longer lists with \`after\`.`,
-        {
-          extensions: { code: "BAD_USER_INPUT", argument: name, max },
-        },
+        name,
+        { max },
       );
     }
   }
@@ -32,22 +36,8 @@ export const pageSizes = {
   },
 };
 
-/**
- * Connection options for a prismaConnection with `totalCount`: Pothos adds the field without a
- * description, so it is declared again here, the same way (the extension keeps Pothos's shortcut
- * that answers a count-only selection without loading a page).
- */
-export function countedConnection(description: string) {
-  return {
-    description,
-    // biome-ignore lint/suspicious/noExplicitAny: the connection's field builder type is internal to Pothos
-    fields: (t: any) => ({
-      totalCount: t.int({
-        description: "How many items the whole list holds, across all pages.",
-        nullable: false,
-        extensions: { pothosPrismaTotalCount: true },
-        resolve: (parent: { totalCount?: () => number | Promise<number> }) => parent.totalCount?.(),
-      }),
-    }),
-  };
+/** The page size of a hand-made connection: `first`, or the default; over the maximum is an error. */
+export function pageSize(first: number | null | undefined, ctx: Context): number {
+  check({ first }, ctx.config.pageSize.max);
+  return first ?? ctx.config.pageSize.default;
 }

@@ -1,15 +1,24 @@
 // The service over HTTP for tests: a Yoga app on a fresh migrated database, called through
-// yoga.fetch() with no socket, the way a client calls it.
+// yoga.fetch() with no socket, the way a client calls it. It also records what a request did: the
+// SQL statements it sent (to catch N+1 queries) and the log lines it wrote.
+import { Writable } from "node:stream";
+import pino from "pino";
 import { type Config, loadConfig } from "../../src/config.ts";
 import type { PrismaClient } from "../../src/generated/prisma/client.ts";
 import { type App, createApp } from "../../src/yoga.ts";
 import { migratedDatabase } from "./db.ts";
 
+export interface GraphQLError {
+  message: string;
+  path?: (string | number)[];
+  extensions?: Record<string, unknown>;
+}
+
 export interface GraphQLResponse<T = Record<string, unknown>> {
   status: number;
   headers: Headers;
   data?: T | null;
-  errors?: { message: string; path?: string[]; extensions?: Record<string, unknown> }[];
+  errors?: GraphQLError[];
   extensions?: Record<string, unknown>;
 }
 
@@ -18,25 +27,56 @@ export interface TestApp {
   prisma: PrismaClient;
   config: Config;
   gql<T = Record<string, unknown>>(query: string, variables?: Record<string, unknown>): Promise<GraphQLResponse<T>>;
+  /** Like gql, and fails the test when the response has GraphQL errors. */
+  ok<T = Record<string, unknown>>(query: string, variables?: Record<string, unknown>): Promise<T>;
+  /** Runs fn and returns the SQL statements the database received meanwhile. */
+  statements(fn: () => Promise<unknown>): Promise<string[]>;
+  /** Log lines written so far (JSON objects). */
+  logs: Record<string, unknown>[];
   close(): Promise<void>;
 }
 
 export async function testApp(env: Record<string, string> = {}): Promise<TestApp> {
-  const { db, drop } = await migratedDatabase();
+  let recording: string[] | undefined;
+  const { db, drop } = await migratedDatabase({ onStatement: (sql) => recording?.push(sql) });
   const config = loadConfig({ ...env, DATA_DIR: "memory://" });
-  const app = createApp({ db, config });
+  const logs: Record<string, unknown>[] = [];
+  const sink = new Writable({
+    write(chunk, _encoding, done) {
+      for (const line of String(chunk).split("\n")) if (line) logs.push(JSON.parse(line));
+      done();
+    },
+  });
+  const app = createApp({ db, config, logger: pino({ level: "info" }, sink) });
+  const gql: TestApp["gql"] = async (query, variables) => {
+    const response = await app.fetch("http://test/graphql", {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "application/graphql-response+json" },
+      body: JSON.stringify({ query, variables }),
+    });
+    return { status: response.status, headers: response.headers, ...(await response.json()) };
+  };
   return {
     app,
     prisma: db.prisma,
     config,
-    async gql(query, variables) {
-      const response = await app.fetch("http://test/graphql", {
-        method: "POST",
-        headers: { "content-type": "application/json", accept: "application/graphql-response+json" },
-        body: JSON.stringify({ query, variables }),
-      });
-      return { status: response.status, headers: response.headers, ...(await response.json()) };
+    gql,
+    async ok(query, variables) {
+      const r = await gql(query, variables);
+      if (r.errors?.length || !r.data) throw new Error(`GraphQL errors: ${JSON.stringify(r.errors)}`);
+      return r.data as never;
     },
+    async statements(fn) {
+      const seen: string[] = [];
+      recording = seen;
+      try {
+        await fn();
+      } finally {
+        recording = undefined;
+      }
+      return seen;
+    },
+    logs,
     close: drop,
   };
 }

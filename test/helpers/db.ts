@@ -6,7 +6,7 @@ import { join } from "node:path";
 import pg from "pg";
 import { inject } from "vitest";
 import type { DatabaseTarget } from "../../src/config.ts";
-import { type Database, openDatabase } from "../../src/db/database.ts";
+import { type Database, type OpenOptions, openDatabase } from "../../src/db/database.ts";
 import { openPGlite } from "../../src/db/pglite-adapter.ts";
 import { withDatabase } from "../setup/global.ts";
 
@@ -61,12 +61,12 @@ export interface MigratedDatabase {
 }
 
 /** A database at the latest migration, opened in this process, copied from the run's template. */
-export async function migratedDatabase(): Promise<MigratedDatabase> {
+export async function migratedDatabase(options: Pick<OpenOptions, "onStatement"> = {}): Promise<MigratedDatabase> {
   if (backend() === "postgres") {
     const name = uniqueName();
     await admin((c) => c.query(`CREATE DATABASE ${name} TEMPLATE ${inject("template")}`));
     const target: DatabaseTarget = { kind: "postgres", url: withDatabase(inject("adminUrl"), name) };
-    const db = await openDatabase(target, { poolSize: 5 });
+    const db = await openDatabase(target, { ...options, poolSize: 5 });
     return {
       db,
       target,
@@ -79,6 +79,6 @@ export async function migratedDatabase(): Promise<MigratedDatabase> {
   const tarball = readFileSync(inject("template"));
   const pglite = openPGlite("memory://", { loadDataDir: new Blob([tarball]) });
   const target: DatabaseTarget = { kind: "pglite", dir: "memory://" };
-  const db = await openDatabase(target, { pglite });
+  const db = await openDatabase(target, { ...options, pglite });
   return { db, target, drop: () => db.close() };
 }

@@ -1,7 +1,10 @@
-// ProjectFile: the type, and the queries that read files.
+// ProjectFile: the type, its relations, and the queries that read files. Lineage traversals
+// (ancestors, descendants, lineage) are in ../lineage; writes in ./mutations.ts.
+import { Prisma } from "../../generated/prisma/client.ts";
 import { builder } from "../builder.ts";
 import { AccessLevelEnum, DataClassificationEnum, ProcessingStatusEnum } from "../enums.ts";
-import { countedConnection, pageSizes } from "../pagination.ts";
+import { badInput, pageSizes } from "../pagination.ts";
+import { MaterializationScopeRef, ProcessingErrorRef, readMaterializationScope, readProcessingErrors } from "./shapes.ts";
 
 export const ProjectFile = builder.prismaObject("ProjectFile", {
   description: "A file, or a file derived from another one (a materialization), with its metadata and lineage.",
@@ -31,6 +34,15 @@ export const ProjectFile = builder.prismaObject("ProjectFile", {
       type: ProcessingStatusEnum,
       description: "Where the file is in processing.",
     }),
+    processingErrors: t.field({
+      type: [ProcessingErrorRef],
+      description: "Every processing error reported for the file, oldest first (appended, never overwritten).",
+      select: { processingErrors: true },
+      resolve: (file) => readProcessingErrors(file.processingErrors),
+    }),
+    processingAttempts: t.exposeInt("processingAttempts", {
+      description: "How many times processing has started; errors carry the attempt they belong to.",
+    }),
     processingStartedAt: t.expose("processingStartedAt", {
       type: "DateTime",
       nullable: true,
@@ -53,7 +65,23 @@ export const ProjectFile = builder.prismaObject("ProjectFile", {
       select: { rootFileId: true, id: true },
       resolve: (file) => file.rootFileId ?? file.id,
     }),
+    parent: t.relation("parent", {
+      nullable: true,
+      description: "The file this one was derived from; null for a root.",
+    }),
+    root: t.prismaField({
+      type: "ProjectFile",
+      description: "The root of the file's lineage tree; a root file is its own root.",
+      select: { rootFileId: true, id: true },
+      resolve: (query, file, _args, ctx) =>
+        // findUnique calls made in the same tick are batched by Prisma into one query
+        ctx.prisma.projectFile.findUniqueOrThrow({ ...query, where: { id: file.rootFileId ?? file.id } }),
+    }),
     accessLevel: t.expose("accessLevel", { type: AccessLevelEnum, description: "Who may see the file." }),
+    permissions: t.expose("permissions", {
+      type: "JSON",
+      description: 'Who may read and write the file: {"read": ["user:u1", "group:g1"], "write": [...]}.',
+    }),
     dataClassification: t.expose("dataClassification", {
       type: DataClassificationEnum,
       description: "How sensitive the file's data is.",
@@ -66,8 +94,141 @@ export const ProjectFile = builder.prismaObject("ProjectFile", {
       nullable: true,
       description: "The data boundary contract the file is held under.",
     }),
+    materializationScope: t.field({
+      type: MaterializationScopeRef,
+      nullable: true,
+      description: "Where and by whom this materialization was made; null for a file that is not one.",
+      select: { materializationScope: true },
+      resolve: (file) => readMaterializationScope(file.materializationScope),
+    }),
+    idempotencyKey: t.exposeString("idempotencyKey", {
+      nullable: true,
+      description: "The idempotency key the materialization was registered with, if any.",
+    }),
   }),
 });
+
+// Every list of files is a FileConnection, so that clients page through all of them the same way.
+export const FileConnection = builder.connectionObject(
+  {
+    type: ProjectFile,
+    name: "FileConnection",
+    description: "A page of files.",
+    fields: (t) => ({
+      totalCount: t.int({
+        description: "How many files the whole list holds, across all pages.",
+        resolve: (connection) => {
+          const { totalCount } = connection as { totalCount?: number | (() => number | Promise<number>) };
+          return typeof totalCount === "function" ? totalCount() : (totalCount ?? 0);
+        },
+      }),
+    }),
+  },
+  { name: "FileEdge", description: "A file in a page of files." },
+);
+
+// The relations that are lists of files, as FileConnections (declared once FileConnection exists).
+builder.prismaObjectFields("ProjectFile", (t) => ({
+    children: t.relatedConnection(
+      "children",
+      {
+        cursor: "id",
+        ...pageSizes,
+        totalCount: true,
+        description: "The live files derived directly from this one, oldest first.",
+        query: () => ({ where: { deletedAt: null }, orderBy: [{ createdAt: "asc" }, { id: "asc" }] }),
+      },
+      FileConnection,
+    ),
+    materializations: t.relatedConnection(
+      "children",
+      {
+        cursor: "id",
+        ...pageSizes,
+        totalCount: true,
+        description: "The live materializations registered from this file (registerMaterialization), oldest first.",
+        query: () => ({
+          where: { deletedAt: null, NOT: { materializationScope: { equals: Prisma.DbNull } } },
+          orderBy: [{ createdAt: "asc" }, { id: "asc" }],
+        }),
+      },
+      FileConnection,
+    ),
+}));
+
+const FileOrderField = builder.enumType("FileOrderField", {
+  description: "What to sort files by. Ties are broken by id, so the order is total and pages are stable.",
+  values: {
+    CREATED_AT: { value: "createdAt", description: "When the file was registered." },
+    NAME: { value: "uiName", description: "The file's name (ui_name)." },
+    SIZE: { value: "fileSizeBytes", description: "Size in bytes; files of unknown size come last." },
+    DEPTH: { value: "lineageDepth", description: "Lineage depth (roots first when ascending)." },
+  } as const,
+});
+
+const SortDirection = builder.enumType("SortDirection", {
+  description: "Ascending or descending.",
+  values: { ASC: { value: "asc", description: "Smallest first." }, DESC: { value: "desc", description: "Largest first." } } as const,
+});
+
+const FileOrder = builder.inputType("FileOrder", {
+  description: "How to order a list of files.",
+  fields: (t) => ({
+    field: t.field({ type: FileOrderField, required: true, description: "What to sort by." }),
+    direction: t.field({ type: SortDirection, defaultValue: "asc", description: "Which way (default ASC)." }),
+  }),
+});
+
+const FileFilter = builder.inputType("FileFilter", {
+  description: "Which files to list. Every condition given must hold; deleted files are never listed.",
+  fields: (t) => ({
+    projectId: t.field({ type: "UUID", description: "Files of this project." }),
+    workspaceId: t.field({ type: "UUID", description: "Files of this workspace." }),
+    processingStatus: t.field({ type: [ProcessingStatusEnum], description: "Files in any of these statuses." }),
+    fileType: t.string({ description: "Files of this type (exact)." }),
+    mimeType: t.string({ description: "Files of this MIME type (exact)." }),
+    dataClassification: t.field({ type: [DataClassificationEnum], description: "Files of any of these classifications." }),
+    boundaryContractId: t.field({ type: "UUID", description: "Files held under this contract." }),
+    representationType: t.string({ description: "Files of this representation type (exact)." }),
+    rootId: t.field({ type: "UUID", description: "The files of the lineage tree with this root (the root included)." }),
+    search: t.string({ description: "Files whose name contains this text, ignoring case." }),
+    createdFrom: t.field({ type: "DateTime", description: "Files registered at or after this time." }),
+    createdBefore: t.field({ type: "DateTime", description: "Files registered before this time." }),
+  }),
+});
+
+type FileFilterShape = typeof FileFilter.$inferInput;
+
+export function filesWhere(filter: FileFilterShape | null | undefined): Prisma.ProjectFileWhereInput {
+  const f = filter ?? {};
+  if (f.search !== undefined && f.search !== null && (f.search.length === 0 || f.search.length > 200)) {
+    throw badInput("filter.search must be 1 to 200 characters long", "filter.search");
+  }
+  const and: Prisma.ProjectFileWhereInput[] = [{ deletedAt: null }];
+  if (f.projectId) and.push({ projectId: f.projectId });
+  if (f.workspaceId) and.push({ workspaceId: f.workspaceId });
+  if (f.processingStatus) and.push({ processingStatus: { in: f.processingStatus } });
+  if (f.fileType) and.push({ fileType: f.fileType });
+  if (f.mimeType) and.push({ mimeType: f.mimeType });
+  if (f.dataClassification) and.push({ dataClassification: { in: f.dataClassification } });
+  if (f.boundaryContractId) and.push({ boundaryContractId: f.boundaryContractId });
+  if (f.representationType) and.push({ representationType: f.representationType });
+  if (f.rootId) and.push({ OR: [{ rootFileId: f.rootId }, { id: f.rootId, rootFileId: null }] });
+  if (f.search) and.push({ uiName: { contains: f.search, mode: "insensitive" } });
+  if (f.createdFrom) and.push({ createdAt: { gte: f.createdFrom } });
+  if (f.createdBefore) and.push({ createdAt: { lt: f.createdBefore } });
+  return { AND: and };
+}
+
+type FileOrderShape = typeof FileOrder.$inferInput;
+
+export function filesOrderBy(order: FileOrderShape | null | undefined): Prisma.ProjectFileOrderByWithRelationInput[] {
+  const field = order?.field ?? "createdAt";
+  const direction = order?.direction ?? "asc";
+  // Unknown sizes sort last either way (Prisma's cursor handles the NULLs in its keyset).
+  const key = field === "fileSizeBytes" ? { fileSizeBytes: { sort: direction, nulls: "last" as const } } : { [field]: direction };
+  return [key, { id: direction }];
+}
 
 builder.queryFields((t) => ({
   file: t.prismaField({
@@ -83,16 +244,15 @@ builder.queryFields((t) => ({
       type: "ProjectFile",
       cursor: "id",
       ...pageSizes,
-      description: "Live files, oldest first.",
-      totalCount: (_parent, _args, ctx) => ctx.prisma.projectFile.count({ where: { deletedAt: null } }),
-      resolve: (query, _root, _args, ctx) =>
-        ctx.prisma.projectFile.findMany({
-          ...query,
-          where: { deletedAt: null },
-          orderBy: [{ createdAt: "asc" }, { id: "asc" }],
-        }),
+      description: "Live files, filtered and ordered (by default oldest first); pages are stable under ties.",
+      args: {
+        filter: t.arg({ type: FileFilter, description: "Which files to list." }),
+        orderBy: t.arg({ type: FileOrder, description: "How to order them (default: CREATED_AT ASC)." }),
+      },
+      totalCount: (_parent, args, ctx) => ctx.prisma.projectFile.count({ where: filesWhere(args.filter) }),
+      resolve: (query, _root, args, ctx) =>
+        ctx.prisma.projectFile.findMany({ ...query, where: filesWhere(args.filter), orderBy: filesOrderBy(args.orderBy) }),
     },
-    countedConnection("A page of files."),
-    { description: "A file in a page of files." },
+    FileConnection,
   ),
 }));

@@ -1,0 +1,163 @@
+// Writing files: registering a root or derived file, and soft-deleting. Each operation validates
+// its input first, then runs in one transaction (src/db/errors.ts), so a refusal writes nothing.
+import { randomUUID } from "node:crypto";
+import { checkContract } from "../domain/contracts.ts";
+import { ConflictError, NotFoundError, ValidationError } from "../domain/errors.ts";
+import { atLeast, positionUnder } from "../domain/lineage.ts";
+import * as v from "../domain/validation.ts";
+import { ACCESS_LEVELS, CLASSIFICATIONS, type Classification } from "../domain/vocabulary.ts";
+import { type Tx, transaction } from "../db/errors.ts";
+import type { Prisma, PrismaClient, ProjectFile } from "../generated/prisma/client.ts";
+
+export interface RegisterFileInput {
+  projectId?: string | null;
+  parentId?: string | null;
+  workspaceId?: string | null;
+  uiName: string;
+  filePath: string;
+  fileType?: string | null;
+  mimeType?: string | null;
+  fileSizeBytes?: bigint | null;
+  checksumSha256?: string | null;
+  storageBackend?: string | null;
+  metadata?: unknown;
+  createdBy?: string | null;
+  accessLevel?: string | null;
+  permissions?: unknown;
+  dataClassification?: string | null;
+  boundaryContractId?: string | null;
+  representationType?: string | null;
+}
+
+function validateRegisterFile(input: RegisterFileInput): void {
+  const issues = new v.Issues(["input"]);
+  v.text(issues, "uiName", input.uiName);
+  v.text(issues, "filePath", input.filePath, 4096);
+  v.text(issues, "fileType", input.fileType, 100);
+  v.text(issues, "mimeType", input.mimeType, 255);
+  v.text(issues, "storageBackend", input.storageBackend, 100);
+  v.text(issues, "createdBy", input.createdBy, 255);
+  v.nonNegative(issues, "fileSizeBytes", input.fileSizeBytes);
+  v.checksum(issues, "checksumSha256", input.checksumSha256);
+  v.jsonObject(issues, "metadata", input.metadata);
+  v.permissions(issues, "permissions", input.permissions);
+  v.representationType(issues, "representationType", input.representationType);
+  v.oneOf(issues, "accessLevel", input.accessLevel, ACCESS_LEVELS);
+  v.oneOf(issues, "dataClassification", input.dataClassification, CLASSIFICATIONS);
+  issues.check(
+    Boolean(input.projectId) || Boolean(input.parentId),
+    "projectId",
+    "is required for a root file (a derived file takes its parent's project)",
+  );
+  issues.throwIfAny();
+}
+
+/** A live file, or a NotFoundError naming the input field that pointed at it. */
+export async function liveFile(tx: Tx, id: string, path: string[]): Promise<ProjectFile> {
+  const file = await tx.projectFile.findFirst({ where: { id, deletedAt: null } });
+  if (!file) throw new NotFoundError("ProjectFile", id, path);
+  return file;
+}
+
+/**
+ * Registers a root file (given a project) or a derived file (given a parent): the service computes
+ * project, root and depth from the parent. A derived file is at least as sensitive as its parent and
+ * by default inherits its access level, workspace and contract; a root file without a contract gets
+ * its project's default contract, if there is one.
+ */
+export async function registerFile(
+  prisma: PrismaClient,
+  input: RegisterFileInput,
+  select: { select?: Prisma.ProjectFileSelect; include?: Prisma.ProjectFileInclude } = {},
+): Promise<ProjectFile> {
+  validateRegisterFile(input);
+  return transaction(prisma, async (tx) => {
+    const parent = input.parentId ? await liveFile(tx, input.parentId, ["input", "parentId"]) : null;
+    if (parent && input.projectId && input.projectId !== parent.projectId) {
+      throw new ValidationError([
+        { path: ["input", "projectId"], message: `must be the parent's project (${parent.projectId}) or left out` },
+      ]);
+    }
+    const id = randomUUID();
+    const position = positionUnder(parent, id, input.projectId ?? parent?.projectId ?? "");
+    const inherited = (parent?.dataClassification ?? "public") as Classification;
+    const asked = (input.dataClassification ?? (parent ? inherited : "internal")) as Classification;
+    if (parent && CLASSIFICATIONS.indexOf(asked) < CLASSIFICATIONS.indexOf(inherited)) {
+      throw new ValidationError([
+        {
+          path: ["input", "dataClassification"],
+          message: `must be at least the parent's classification (${inherited}): derived data is as sensitive as its source`,
+        },
+      ]);
+    }
+    const dataClassification = atLeast(asked, inherited);
+    const workspaceId = input.workspaceId ?? parent?.workspaceId ?? null;
+    const representationType = input.representationType ?? (parent ? null : "original");
+
+    const contractId =
+      input.boundaryContractId ??
+      parent?.boundaryContractId ??
+      (await tx.dataBoundaryContract.findFirst({ where: { projectId: position.projectId, isDefault: true, status: "active" } }))
+        ?.id ??
+      null;
+    if (contractId) {
+      const contract = await tx.dataBoundaryContract.findUnique({ where: { id: contractId } });
+      if (!contract) throw new NotFoundError("BoundaryContract", contractId, ["input", "boundaryContractId"]);
+      checkContract(contract, { projectId: position.projectId, representationType, workspaceId, dataClassification });
+    }
+
+    return tx.projectFile.create({
+      ...select,
+      data: {
+        id,
+        ...position,
+        workspaceId,
+        uiName: input.uiName,
+        filePath: input.filePath,
+        fileType: input.fileType ?? null,
+        mimeType: input.mimeType ?? null,
+        fileSizeBytes: input.fileSizeBytes ?? null,
+        checksumSha256: input.checksumSha256 ?? null,
+        storageBackend: input.storageBackend ?? null,
+        metadata: (input.metadata ?? {}) as Prisma.InputJsonValue,
+        createdBy: input.createdBy ?? null,
+        accessLevel: input.accessLevel ?? parent?.accessLevel ?? "private",
+        permissions: (input.permissions ?? parent?.permissions ?? {}) as Prisma.InputJsonValue,
+        dataClassification,
+        boundaryContractId: contractId,
+        representationType,
+      },
+    });
+  });
+}
+
+/**
+ * Soft-deletes a file. While it has live descendants it is refused, unless `cascade`, which deletes
+ * the whole live subtree in the same transaction. Returns the ids deleted, the file's first.
+ */
+export async function deleteFile(prisma: PrismaClient, id: string, cascade: boolean): Promise<string[]> {
+  return transaction(prisma, async (tx) => {
+    const file = await liveFile(tx, id, ["id"]);
+    const descendants = await tx.$queryRaw<{ id: string }[]>`
+      WITH RECURSIVE sub AS (
+        SELECT c.file_uuid, c.lineage_depth FROM project_files c
+        WHERE c.parent_file_uuid = ${file.id}::uuid AND c.deleted_at IS NULL
+        UNION ALL
+        SELECT c.file_uuid, c.lineage_depth FROM project_files c
+        JOIN sub s ON c.parent_file_uuid = s.file_uuid
+        WHERE c.deleted_at IS NULL AND c.lineage_depth > s.lineage_depth
+      )
+      SELECT file_uuid::text AS id FROM sub ORDER BY lineage_depth, file_uuid`;
+    if (descendants.length > 0 && !cascade) {
+      throw new ConflictError(
+        "HAS_LIVE_DESCENDANTS",
+        `File ${id} has ${descendants.length} live descendant(s); delete with cascade: true to delete them too.`,
+        descendants.slice(0, 100).map((d) => d.id),
+      );
+    }
+    const ids = [file.id, ...descendants.map((d) => d.id)];
+    const now = new Date();
+    await tx.projectFile.updateMany({ where: { id: { in: ids }, deletedAt: null }, data: { deletedAt: now } });
+    return ids;
+  });
+}
