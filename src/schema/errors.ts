@@ -57,7 +57,7 @@ builder.objectType(ValidationError, {
   }),
 });
 
-export const ContractViolationReasonEnum = builder.enumType("ContractViolationReason", {
+export const ContractRuleEnum = builder.enumType("ContractRule", {
   description: "The rule of a boundary contract that a request breaks.",
   values: {
     NO_CONTRACT: { description: "No contract was given and the source file has none." },
@@ -71,11 +71,11 @@ export const ContractViolationReasonEnum = builder.enumType("ContractViolationRe
 
 builder.objectType(ContractViolationError, {
   name: "ContractViolationError",
-  description: "The request breaks a rule of a boundary contract; `reason` names the rule (and is the code).",
+  description: "The request breaks a rule of a boundary contract; `rule` names it (and is the code).",
   interfaces: [ErrorInterface],
   isTypeOf: (e) => e instanceof ContractViolationError,
   fields: (t) => ({
-    reason: t.field({ type: ContractViolationReasonEnum, description: "The rule broken.", resolve: (e) => e.code }),
+    rule: t.field({ type: ContractRuleEnum, description: "The rule broken.", resolve: (e) => e.code }),
     contractId: t.expose("contractId", {
       type: "UUID",
       nullable: true,

@@ -7,6 +7,7 @@ import "./files/mutations.ts";
 import "./contracts/index.ts";
 import "./contracts/mutations.ts";
 import "./lineage/index.ts";
+import "./materializations/index.ts";
 import "./processing/index.ts";
 
 export const schema = builder.toSchema();

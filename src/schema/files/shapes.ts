@@ -11,9 +11,6 @@ export interface MaterializationScope {
   extra: Record<string, unknown>;
 }
 
-/** The keys the service sets itself; callers add any others. */
-export const RESERVED_SCOPE_KEYS = ["workspace_id", "session_id", "materialized_at", "materialized_by"] as const;
-
 const str = (v: unknown) => (typeof v === "string" ? v : null);
 
 function date(v: unknown): Date | null {

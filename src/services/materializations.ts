@@ -1,0 +1,190 @@
+// registerMaterialization: the seed's register_materialization(). A new project_files row derived
+// from a source file under a boundary contract, checked against every rule of the contract, with an
+// idempotency key that makes a worker's retry return the same row.
+import { randomUUID } from "node:crypto";
+import { checkContract } from "../domain/contracts.ts";
+import { ConflictError, ContractViolationError, NotFoundError, ValidationError } from "../domain/errors.ts";
+import { atLeast, positionUnder } from "../domain/lineage.ts";
+import * as v from "../domain/validation.ts";
+import { CLASSIFICATIONS, type Classification } from "../domain/vocabulary.ts";
+import { type Tx, transaction } from "../db/errors.ts";
+import type { Prisma, PrismaClient, ProjectFile } from "../generated/prisma/client.ts";
+import { liveFile } from "./files.ts";
+
+/** The keys of materialization_scope the service sets; a caller's `scope` may not use them. */
+export const RESERVED_SCOPE_KEYS = ["workspace_id", "session_id", "materialized_at", "materialized_by"];
+
+export interface RegisterMaterializationInput {
+  sourceFileId: string;
+  representationType: string;
+  contractId?: string | null;
+  workspaceId?: string | null;
+  sessionId?: string | null;
+  scope?: unknown;
+  idempotencyKey?: string | null;
+  uiName?: string | null;
+  filePath: string;
+  fileType?: string | null;
+  mimeType?: string | null;
+  fileSizeBytes?: bigint | null;
+  checksumSha256?: string | null;
+  storageBackend?: string | null;
+  metadata?: unknown;
+  materializedBy?: string | null;
+  dataClassification?: string | null;
+}
+
+type Query = { select?: Prisma.ProjectFileSelect; include?: Prisma.ProjectFileInclude };
+
+function validate(input: RegisterMaterializationInput): void {
+  const issues = new v.Issues(["input"]);
+  v.representationType(issues, "representationType", input.representationType);
+  v.text(issues, "uiName", input.uiName);
+  v.text(issues, "filePath", input.filePath, 4096);
+  v.text(issues, "fileType", input.fileType, 100);
+  v.text(issues, "mimeType", input.mimeType, 255);
+  v.text(issues, "storageBackend", input.storageBackend, 100);
+  v.text(issues, "materializedBy", input.materializedBy, 255);
+  v.text(issues, "sessionId", input.sessionId, 200);
+  v.nonNegative(issues, "fileSizeBytes", input.fileSizeBytes);
+  v.checksum(issues, "checksumSha256", input.checksumSha256);
+  v.jsonObject(issues, "metadata", input.metadata);
+  v.jsonObject(issues, "scope", input.scope);
+  v.oneOf(issues, "dataClassification", input.dataClassification, CLASSIFICATIONS);
+  if (v.isPlainObject(input.scope)) {
+    for (const key of RESERVED_SCOPE_KEYS) {
+      issues.check(!(key in input.scope), ["scope", key], "is set by the service; use the input field instead");
+    }
+  }
+  if (input.idempotencyKey !== undefined && input.idempotencyKey !== null) {
+    issues.check(
+      /^[\x21-\x7e]{1,200}$/.test(input.idempotencyKey),
+      "idempotencyKey",
+      "must be 1 to 200 printable ASCII characters without spaces",
+    );
+  }
+  issues.throwIfAny();
+}
+
+/** The parts of a request that a retry with the same idempotency key must repeat. */
+function sameRequest(existing: ProjectFile, input: RegisterMaterializationInput, source: ProjectFile): boolean {
+  const scope = (existing.materializationScope ?? {}) as Record<string, unknown>;
+  return (
+    existing.parentFileId === source.id &&
+    existing.representationType === input.representationType &&
+    existing.boundaryContractId === (input.contractId ?? source.boundaryContractId) &&
+    existing.workspaceId === (input.workspaceId ?? source.workspaceId ?? null) &&
+    (scope.session_id ?? null) === (input.sessionId ?? null)
+  );
+}
+
+/** The materialization an earlier request made with the same key, if any (and if it matches). */
+async function byKey(
+  db: Tx | PrismaClient,
+  source: ProjectFile,
+  input: RegisterMaterializationInput,
+  query: Query,
+): Promise<ProjectFile | null> {
+  if (!input.idempotencyKey) return null;
+  const existing = await db.projectFile.findUnique({
+    where: { projectId_idempotencyKey: { projectId: source.projectId, idempotencyKey: input.idempotencyKey } },
+  });
+  if (!existing) return null;
+  if (!sameRequest(existing, input, source)) {
+    throw new ConflictError(
+      "IDEMPOTENCY_KEY_REUSED",
+      `Idempotency key "${input.idempotencyKey}" was used for a different materialization (${existing.id}).`,
+      [existing.id],
+    );
+  }
+  return query.select || query.include
+    ? (db.projectFile.findUniqueOrThrow({ ...query, where: { id: existing.id } }) as Promise<ProjectFile>)
+    : existing;
+}
+
+export async function registerMaterialization(
+  prisma: PrismaClient,
+  input: RegisterMaterializationInput,
+  query: Query = {},
+): Promise<ProjectFile> {
+  validate(input);
+  try {
+    return await transaction(prisma, async (tx) => {
+      const source = await liveFile(tx, input.sourceFileId, ["input", "sourceFileId"]);
+      // A retry returns what the first request made, whatever has changed since.
+      const again = await byKey(tx, source, input, query);
+      if (again) return again;
+
+      const contractId = input.contractId ?? source.boundaryContractId;
+      if (!contractId) {
+        throw new ContractViolationError(
+          "NO_CONTRACT",
+          `No contract was given and source file ${source.id} is not held under one.`,
+          null,
+        );
+      }
+      const contract = await tx.dataBoundaryContract.findUnique({ where: { id: contractId } });
+      if (!contract) throw new NotFoundError("BoundaryContract", contractId, ["input", "contractId"]);
+
+      const sourceLevel = source.dataClassification as Classification;
+      const asked = (input.dataClassification ?? sourceLevel) as Classification;
+      if (CLASSIFICATIONS.indexOf(asked) < CLASSIFICATIONS.indexOf(sourceLevel)) {
+        throw new ValidationError([
+          {
+            path: ["input", "dataClassification"],
+            message: `must be at least the source's classification (${sourceLevel})`,
+          },
+        ]);
+      }
+      const dataClassification = atLeast(asked, sourceLevel);
+      const workspaceId = input.workspaceId ?? source.workspaceId ?? null;
+      checkContract(contract, {
+        projectId: source.projectId,
+        representationType: input.representationType,
+        workspaceId,
+        dataClassification,
+      });
+
+      const id = randomUUID();
+      const scope = {
+        ...((input.scope ?? {}) as Record<string, unknown>),
+        workspace_id: workspaceId,
+        session_id: input.sessionId ?? null,
+        materialized_at: new Date().toISOString(),
+        materialized_by: input.materializedBy ?? null,
+      };
+      return tx.projectFile.create({
+        ...query,
+        data: {
+          id,
+          ...positionUnder(source, id, source.projectId),
+          workspaceId,
+          uiName: input.uiName ?? `${source.uiName} (${input.representationType})`,
+          filePath: input.filePath,
+          fileType: input.fileType ?? source.fileType,
+          mimeType: input.mimeType ?? null,
+          fileSizeBytes: input.fileSizeBytes ?? null,
+          checksumSha256: input.checksumSha256 ?? null,
+          storageBackend: input.storageBackend ?? source.storageBackend,
+          metadata: (input.metadata ?? {}) as Prisma.InputJsonValue,
+          createdBy: input.materializedBy ?? null,
+          accessLevel: source.accessLevel,
+          permissions: source.permissions as Prisma.InputJsonValue,
+          dataClassification,
+          boundaryContractId: contract.id,
+          representationType: input.representationType,
+          materializationScope: scope as Prisma.InputJsonValue,
+          idempotencyKey: input.idempotencyKey ?? null,
+        },
+      });
+    });
+  } catch (error) {
+    // Two requests with the same key at once: the unique index lets one in; the other returns it.
+    if (error instanceof ConflictError && error.code === "IDEMPOTENCY_KEY_REUSED" && error.conflictingIds.length === 0) {
+      const source = await prisma.projectFile.findUnique({ where: { id: input.sourceFileId } });
+      const existing = source && (await byKey(prisma, source, input, query));
+      if (existing) return existing;
+    }
+    throw error;
+  }
+}
