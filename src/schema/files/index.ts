@@ -214,7 +214,8 @@ export function filesWhere(filter: FileFilterShape | null | undefined): Prisma.P
   if (f.boundaryContractId) and.push({ boundaryContractId: f.boundaryContractId });
   if (f.representationType) and.push({ representationType: f.representationType });
   if (f.rootId) and.push({ OR: [{ rootFileId: f.rootId }, { id: f.rootId, rootFileId: null }] });
-  if (f.search) and.push({ uiName: { contains: f.search, mode: "insensitive" } });
+  // Prisma passes the text into ILIKE as is: escape its wildcards so that they match literally.
+  if (f.search) and.push({ uiName: { contains: f.search.replace(/[\\%_]/g, "\\$&"), mode: "insensitive" } });
   if (f.createdFrom) and.push({ createdAt: { gte: f.createdFrom } });
   if (f.createdBefore) and.push({ createdAt: { lt: f.createdBefore } });
   return { AND: and };
