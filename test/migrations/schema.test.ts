@@ -38,7 +38,7 @@ describe("an empty database migrated to the latest migration", () => {
     expect(deployOutput).toContain("All migrations have been successfully applied");
   });
 
-  it("project_files has every column of 001 and 004, with its type and nullability", async () => {
+  it("project_files has every column of 001, 004 and 007, with its type and nullability", async () => {
     const cols = await columns(db.prisma, "project_files");
     const expected: Record<string, [string, boolean]> = {
       file_uuid: ["uuid", false],
@@ -70,6 +70,9 @@ describe("an empty database migrated to the latest migration", () => {
       boundary_contract_id: ["uuid", true],
       representation_type: ["text", true],
       materialization_scope: ["jsonb", true],
+      // 007: attempts counted by updateProcessingStatus; registerMaterialization's idempotency key
+      processing_attempts: ["integer", false],
+      idempotency_key: ["text", true],
     };
     expect(cols).toEqual(
       Object.fromEntries(Object.entries(expected).map(([k, [type, nullable]]) => [k, { type, nullable }])),
@@ -120,6 +123,7 @@ describe("an empty database migrated to the latest migration", () => {
       project_files_parent_file_uuid_idx: "btree (parent_file_uuid)",
       project_files_root_file_uuid_lineage_depth_file_uuid_idx: "btree (root_file_uuid, lineage_depth, file_uuid)",
       project_files_boundary_contract_id_idx: "btree (boundary_contract_id)",
+      project_files_project_id_idempotency_key_key: "UNIQUE btree (project_id, idempotency_key)",
     });
     expect(await indexes(db.prisma, "data_boundary_contracts")).toEqual({
       data_boundary_contracts_pkey: "UNIQUE btree (contract_id)",
@@ -134,10 +138,12 @@ describe("an empty database migrated to the latest migration", () => {
       "project_files_access_level_check",
       "project_files_data_classification_check",
       "project_files_file_size_bytes_check",
+      "project_files_idempotency_key_check",
       "project_files_lineage_depth_check",
       "project_files_metadata_object_check",
       "project_files_not_own_parent_check",
       "project_files_permissions_object_check",
+      "project_files_processing_attempts_check",
       "project_files_processing_errors_array_check",
       "project_files_processing_status_check",
     ]);

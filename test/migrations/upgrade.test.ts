@@ -1,5 +1,5 @@
 // The upgrade the seed is about: a database whose 001 was applied by hand and holds real data is
-// baselined and brought to 006 by the operator commands, without changing any existing value.
+// baselined and brought to the latest migration by the operator commands, without changing any existing value.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -60,7 +60,7 @@ describe("upgrading a hand-applied 001 that holds data", () => {
     expect(files.some((f) => f.deleted_at !== null)).toBe(true);
   });
 
-  it("baseline accepts the hand-written 001 and marks it applied; migrate brings it to 006", async () => {
+  it("baseline accepts the hand-written 001 and marks it applied; migrate brings it to the latest", async () => {
     expect(baselineRun.output).toContain(`project_files matches ${BASE_MIGRATION}: marked it as applied`);
     expect(baselineRun.code).toBe(0);
     expect(migrateRun.output).toContain("All migrations have been successfully applied");
@@ -76,6 +76,7 @@ describe("upgrading a hand-applied 001 that holds data", () => {
       "004_add_boundary_contracts_to_materializations",
       "005_create_default_boundary_contracts_for_existing_data",
       "006_update_existing_contracts_with_workspace_scope",
+      "007_add_processing_attempts_and_idempotency_keys",
     ]);
     // 001 was recorded, not run: its steps were applied by hand
     expect(applied[0]?.applied_steps_count).toBe(0);
@@ -130,6 +131,23 @@ describe("upgrading a hand-applied 001 that holds data", () => {
       ),
     );
     expect(rows).toEqual([{ representation_type: "original", n: files.length, scopes: 0 }]);
+  });
+
+  it("007 counts the processing attempts legacy rows already made", async () => {
+    const rows = await withRawSql(legacy.target, (sql) =>
+      sql.query<{ processing_status: string; attempts: number[]; keys: number }>(
+        `SELECT processing_status, array_agg(DISTINCT processing_attempts) AS attempts, count(idempotency_key)::int AS keys
+         FROM project_files GROUP BY processing_status ORDER BY processing_status`,
+      ),
+    );
+    expect(rows).toEqual([
+      { processing_status: "completed", attempts: [1], keys: 0 },
+      // two errors recorded, the second at attempt 2
+      { processing_status: "failed", attempts: [2], keys: 0 },
+      { processing_status: "pending", attempts: [0], keys: 0 },
+      { processing_status: "processing", attempts: [1], keys: 0 },
+      { processing_status: "skipped", attempts: [0], keys: 0 },
+    ]);
   });
 
   it("db:verify reports the upgraded database clean, legacy roots included", async () => {
