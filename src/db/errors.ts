@@ -1,12 +1,7 @@
 // The one place where database errors become domain errors. Every write goes through
 // `transaction()`, so a constraint the database enforces (a unique name, the one default contract
 // per project, a CHECK) reaches the client as a typed error, never as a Prisma message.
-import {
-  ConflictError,
-  type DomainError,
-  NotFoundError,
-  ValidationError,
-} from "../domain/errors.ts";
+import { ConflictError, type DomainError, NotFoundError, ValidationError } from "../domain/errors.ts";
 import type { Prisma, PrismaClient } from "../generated/prisma/client.ts";
 
 export type Tx = Prisma.TransactionClient;

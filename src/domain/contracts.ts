@@ -39,7 +39,10 @@ export function checkContract(contract: ContractTerms, data: PlacedData): void {
     fail("CONTRACT_RETIRED", `Contract ${contract.id} is retired and accepts nothing new.`);
   }
   if (contract.projectId !== data.projectId) {
-    fail("CONTRACT_OTHER_PROJECT", `Contract ${contract.id} belongs to project ${contract.projectId}, not ${data.projectId}.`);
+    fail(
+      "CONTRACT_OTHER_PROJECT",
+      `Contract ${contract.id} belongs to project ${contract.projectId}, not ${data.projectId}.`,
+    );
   }
   const allowed = contract.allowedRepresentationTypes;
   if (allowed.length > 0 && !allowed.includes(data.representationType ?? "")) {

@@ -42,7 +42,12 @@ export function representationType(issues: Issues, path: string, value: string |
   );
 }
 
-export function oneOf(issues: Issues, path: string, value: string | null | undefined, allowed: readonly string[]): void {
+export function oneOf(
+  issues: Issues,
+  path: string,
+  value: string | null | undefined,
+  allowed: readonly string[],
+): void {
   if (value === undefined || value === null) return;
   issues.check(allowed.includes(value), path, `must be one of ${allowed.join(", ")}`);
 }

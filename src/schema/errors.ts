@@ -2,11 +2,11 @@
 // fragment, carrying a stable `code` and a human message. The classes live in src/domain/errors.ts;
 // this file only maps them.
 import {
-  CONFLICT_REASONS,
-  CONTRACT_RULES,
+  type CONFLICT_REASONS,
+  type CONTRACT_RULES,
   ConflictError,
   ContractViolationError,
-  DomainError,
+  type DomainError,
   type FieldIssue,
   InvalidTransitionError,
   NotFoundError,
@@ -86,7 +86,8 @@ builder.objectType(ContractViolationError, {
 
 builder.objectType(InvalidTransitionError, {
   name: "InvalidTransitionError",
-  description: "The processing status cannot move from its current value to the one asked for. Code: INVALID_TRANSITION.",
+  description:
+    "The processing status cannot move from its current value to the one asked for. Code: INVALID_TRANSITION.",
   interfaces: [ErrorInterface],
   isTypeOf: (e) => e instanceof InvalidTransitionError,
   fields: (t) => ({
@@ -110,7 +111,9 @@ export const ConflictReasonEnum = builder.enumType("ConflictReason", {
     },
     CONTRACT_RETIRED: { description: "The contract is retired; it cannot become a default." },
     CEILING_BELOW_FILES: { description: "Live files under the contract are classified above the new ceiling." },
-    HAS_LIVE_DESCENDANTS: { description: "The file has live descendants; delete with cascade: true to delete them too." },
+    HAS_LIVE_DESCENDANTS: {
+      description: "The file has live descendants; delete with cascade: true to delete them too.",
+    },
     IDEMPOTENCY_KEY_REUSED: {
       description: "The idempotency key was used before for a different materialization (or is in flight).",
     },

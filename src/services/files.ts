@@ -1,12 +1,12 @@
 // Writing files: registering a root or derived file, and soft-deleting. Each operation validates
 // its input first, then runs in one transaction (src/db/errors.ts), so a refusal writes nothing.
 import { randomUUID } from "node:crypto";
+import { type Tx, transaction } from "../db/errors.ts";
 import { checkContract } from "../domain/contracts.ts";
 import { ConflictError, NotFoundError, ValidationError } from "../domain/errors.ts";
 import { atLeast, positionUnder } from "../domain/lineage.ts";
 import * as v from "../domain/validation.ts";
 import { ACCESS_LEVELS, CLASSIFICATIONS, type Classification } from "../domain/vocabulary.ts";
-import { type Tx, transaction } from "../db/errors.ts";
 import type { Prisma, PrismaClient, ProjectFile } from "../generated/prisma/client.ts";
 
 export interface RegisterFileInput {
@@ -97,8 +97,11 @@ export async function registerFile(
     const contractId =
       input.boundaryContractId ??
       parent?.boundaryContractId ??
-      (await tx.dataBoundaryContract.findFirst({ where: { projectId: position.projectId, isDefault: true, status: "active" } }))
-        ?.id ??
+      (
+        await tx.dataBoundaryContract.findFirst({
+          where: { projectId: position.projectId, isDefault: true, status: "active" },
+        })
+      )?.id ??
       null;
     if (contractId) {
       const contract = await tx.dataBoundaryContract.findUnique({ where: { id: contractId } });

@@ -2,12 +2,12 @@
 // from a source file under a boundary contract, checked against every rule of the contract, with an
 // idempotency key that makes a worker's retry return the same row.
 import { randomUUID } from "node:crypto";
+import { type Tx, transaction } from "../db/errors.ts";
 import { checkContract } from "../domain/contracts.ts";
 import { ConflictError, ContractViolationError, NotFoundError, ValidationError } from "../domain/errors.ts";
 import { atLeast, positionUnder } from "../domain/lineage.ts";
 import * as v from "../domain/validation.ts";
 import { CLASSIFICATIONS, type Classification } from "../domain/vocabulary.ts";
-import { type Tx, transaction } from "../db/errors.ts";
 import type { Prisma, PrismaClient, ProjectFile } from "../generated/prisma/client.ts";
 import { liveFile } from "./files.ts";
 
@@ -180,7 +180,11 @@ export async function registerMaterialization(
     });
   } catch (error) {
     // Two requests with the same key at once: the unique index lets one in; the other returns it.
-    if (error instanceof ConflictError && error.code === "IDEMPOTENCY_KEY_REUSED" && error.conflictingIds.length === 0) {
+    if (
+      error instanceof ConflictError &&
+      error.code === "IDEMPOTENCY_KEY_REUSED" &&
+      error.conflictingIds.length === 0
+    ) {
       const source = await prisma.projectFile.findUnique({ where: { id: input.sourceFileId } });
       const existing = source && (await byKey(prisma, source, input, query));
       if (existing) return existing;

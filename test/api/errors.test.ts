@@ -27,7 +27,9 @@ describe("unexpected errors", () => {
       expect(line).toMatchObject({ level: 50, path: "file" });
       expect(JSON.stringify(line?.err)).toMatch(/project_files/);
 
-      const m = await t.gql(`mutation { registerFile(input: { projectId: "${file.projectId}", uiName: "x", filePath: "/x" }) { __typename } }`);
+      const m = await t.gql(
+        `mutation { registerFile(input: { projectId: "${file.projectId}", uiName: "x", filePath: "/x" }) { __typename } }`,
+      );
       expect(m.errors?.[0]?.message).toBe("Unexpected error.");
       expect(t.logs.some((l) => l.requestId === m.extensions?.requestId && l.path === "registerFile")).toBe(true);
     } finally {

@@ -190,7 +190,7 @@ describe("files: filters and orderings", () => {
       let previous: ProjectFile | null = null;
       for (;;) {
         // a request and an insert run at the same time, and another insert lands between pages
-        const [r] = await Promise.all([
+        const [r]: [Page, unknown] = await Promise.all([
           t.ok<Page>(FILES, { filter: { projectId }, orderBy, first: 100, after }),
           insert(),
         ]);

@@ -51,7 +51,11 @@ describe("registerMaterialization", () => {
 
   const register = async (input: Record<string, unknown>) =>
     (await t.ok<{ registerMaterialization: Result }>(REGISTER, { input })).registerMaterialization;
-  const base = () => ({ sourceFileId: source.id, representationType: "parquet", filePath: `/m/${randomUUID()}.parquet` });
+  const base = () => ({
+    sourceFileId: source.id,
+    representationType: "parquet",
+    filePath: `/m/${randomUUID()}.parquet`,
+  });
 
   it("creates a derived file under the source's contract, inheriting project, access, permissions and classification", async () => {
     const r = await register({ ...base(), sessionId: "sess-1", materializedBy: "worker-7", scope: { job: 42 } });
@@ -68,7 +72,12 @@ describe("registerMaterialization", () => {
       representationType: "parquet",
       uiName: `${source.uiName} (parquet)`,
       boundaryContract: { id: contract.id },
-      materializationScope: { workspaceId: workspace, sessionId: "sess-1", materializedBy: "worker-7", extra: { job: 42 } },
+      materializationScope: {
+        workspaceId: workspace,
+        sessionId: "sess-1",
+        materializedBy: "worker-7",
+        extra: { job: 42 },
+      },
     });
     const row = await t.prisma.projectFile.findUniqueOrThrow({ where: { id: r.file?.id } });
     // session_id lives only inside materialization_scope: there is no column for it
@@ -92,13 +101,31 @@ describe("registerMaterialization", () => {
     const cases: [string, () => Promise<Record<string, unknown>>, string][] = [
       [
         "a retired contract",
-        async () => ({ contractId: (await buildContract(t.prisma, { projectId: source.projectId, status: "retired" })).id }),
+        async () => ({
+          contractId: (await buildContract(t.prisma, { projectId: source.projectId, status: "retired" })).id,
+        }),
         "CONTRACT_RETIRED",
       ],
-      ["a contract of another project", async () => ({ contractId: (await buildContract(t.prisma)).id }), "CONTRACT_OTHER_PROJECT"],
-      ["a representation type the contract does not allow", async () => ({ representationType: "embedding" }), "REPRESENTATION_NOT_ALLOWED"],
-      ["a workspace outside the contract's scope", async () => ({ workspaceId: randomUUID() }), "WORKSPACE_OUT_OF_SCOPE"],
-      ["a classification above the ceiling", async () => ({ dataClassification: "RESTRICTED" }), "CLASSIFICATION_ABOVE_CEILING"],
+      [
+        "a contract of another project",
+        async () => ({ contractId: (await buildContract(t.prisma)).id }),
+        "CONTRACT_OTHER_PROJECT",
+      ],
+      [
+        "a representation type the contract does not allow",
+        async () => ({ representationType: "embedding" }),
+        "REPRESENTATION_NOT_ALLOWED",
+      ],
+      [
+        "a workspace outside the contract's scope",
+        async () => ({ workspaceId: randomUUID() }),
+        "WORKSPACE_OUT_OF_SCOPE",
+      ],
+      [
+        "a classification above the ceiling",
+        async () => ({ dataClassification: "RESTRICTED" }),
+        "CLASSIFICATION_ABOVE_CEILING",
+      ],
     ];
     for (const [what, overrides, reason] of cases) {
       it(what, async () => {
@@ -210,7 +237,12 @@ describe("registerMaterialization", () => {
     });
     const m = await register({ ...base(), sourceFileId: src.id });
     await buildFile(t.prisma, { parent: src }); // a derived file that is not a materialization
-    const r = await t.ok<{ file: { materializations: { totalCount: number; edges: { node: { id: string } }[] }; children: { totalCount: number } } }>(
+    const r = await t.ok<{
+      file: {
+        materializations: { totalCount: number; edges: { node: { id: string } }[] };
+        children: { totalCount: number };
+      };
+    }>(
       `query($id: UUID!) { file(id: $id) { materializations { totalCount edges { node { id } } } children { totalCount } } }`,
       { id: src.id },
     );

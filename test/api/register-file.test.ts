@@ -56,7 +56,12 @@ describe("registerFile", () => {
   it("registers a root file: its own root at depth 0, under the project's default contract", async () => {
     const projectId = randomUUID();
     const contract = await buildContract(t.prisma, { projectId, isDefault: true });
-    const r = await register({ projectId, uiName: "raw.csv", filePath: "/raw.csv", dataClassification: "CONFIDENTIAL" });
+    const r = await register({
+      projectId,
+      uiName: "raw.csv",
+      filePath: "/raw.csv",
+      dataClassification: "CONFIDENTIAL",
+    });
     expect(r.__typename).toBe("RegisterFileSuccess");
     expect(r.file).toMatchObject({
       projectId,
@@ -202,7 +207,9 @@ describe("registerFile", () => {
 
   it("cannot create a cycle: ids are the service's, a parent must already exist, and the database refuses self-parenting", async () => {
     // the input has no id field, so a file can never name itself or a future descendant as parent
-    const withId = await t.gql(REGISTER, { input: { id: randomUUID(), projectId: randomUUID(), uiName: "x", filePath: "/x" } });
+    const withId = await t.gql(REGISTER, {
+      input: { id: randomUUID(), projectId: randomUUID(), uiName: "x", filePath: "/x" },
+    });
     expect(withId.errors?.[0]?.message).toMatch(/"id" is not defined by type "RegisterFileInput"/);
     const file = await buildFile(t.prisma);
     await expect(
@@ -225,7 +232,13 @@ describe("deleteFile", () => {
     ... on ConflictError { reason conflictingIds }
     ... on NotFoundError { id }
   } }`;
-  type Deleted = { __typename: string; deletedIds?: string[]; code?: string; reason?: string; conflictingIds?: string[] };
+  type Deleted = {
+    __typename: string;
+    deletedIds?: string[];
+    code?: string;
+    reason?: string;
+    conflictingIds?: string[];
+  };
   const del = async (id: string, cascade?: boolean) =>
     (await t.ok<{ deleteFile: Deleted }>(DELETE, { id, cascade })).deleteFile;
 
@@ -235,7 +248,11 @@ describe("deleteFile", () => {
     expect(await del(leaf.id)).toEqual({ __typename: "DeletedFiles", deletedIds: [leaf.id] });
     const row = await t.prisma.projectFile.findUniqueOrThrow({ where: { id: leaf.id } });
     expect(row.deletedAt).toBeInstanceOf(Date);
-    const r = await t.ok<{ file: null; root: { children: { totalCount: number; edges: unknown[] } }; files: { edges: { node: { id: string } }[] } }>(
+    const r = await t.ok<{
+      file: null;
+      root: { children: { totalCount: number; edges: unknown[] } };
+      files: { edges: { node: { id: string } }[] };
+    }>(
       `query($leaf: UUID!, $root: UUID!, $p: UUID!) { file(id: $leaf) { id } root: file(id: $root) { children { totalCount edges { cursor } } }
         files(filter: { projectId: $p }) { edges { node { id } } } }`,
       { leaf: leaf.id, root: root.id, p: root.projectId },
@@ -252,7 +269,11 @@ describe("deleteFile", () => {
     const c = await buildFile(t.prisma, { parent: root });
     const before = await snapshot(t.prisma);
     const refused = await del(root.id);
-    expect(refused).toMatchObject({ __typename: "ConflictError", code: "HAS_LIVE_DESCENDANTS", reason: "HAS_LIVE_DESCENDANTS" });
+    expect(refused).toMatchObject({
+      __typename: "ConflictError",
+      code: "HAS_LIVE_DESCENDANTS",
+      reason: "HAS_LIVE_DESCENDANTS",
+    });
     expect(new Set(refused.conflictingIds)).toEqual(new Set([a.id, b.id, c.id]));
     expect(await snapshot(t.prisma)).toBe(before);
 

@@ -4,7 +4,12 @@ import { Prisma } from "../../generated/prisma/client.ts";
 import { builder } from "../builder.ts";
 import { AccessLevelEnum, DataClassificationEnum, ProcessingStatusEnum } from "../enums.ts";
 import { badInput, pageSizes } from "../pagination.ts";
-import { MaterializationScopeRef, ProcessingErrorRef, readMaterializationScope, readProcessingErrors } from "./shapes.ts";
+import {
+  MaterializationScopeRef,
+  ProcessingErrorRef,
+  readMaterializationScope,
+  readProcessingErrors,
+} from "./shapes.ts";
 
 export const ProjectFile = builder.prismaObject("ProjectFile", {
   description: "A file, or a file derived from another one (a materialization), with its metadata and lineage.",
@@ -129,31 +134,31 @@ export const FileConnection = builder.connectionObject(
 
 // The relations that are lists of files, as FileConnections (declared once FileConnection exists).
 builder.prismaObjectFields("ProjectFile", (t) => ({
-    children: t.relatedConnection(
-      "children",
-      {
-        cursor: "id",
-        ...pageSizes,
-        totalCount: true,
-        description: "The live files derived directly from this one, oldest first.",
-        query: () => ({ where: { deletedAt: null }, orderBy: [{ createdAt: "asc" }, { id: "asc" }] }),
-      },
-      FileConnection,
-    ),
-    materializations: t.relatedConnection(
-      "children",
-      {
-        cursor: "id",
-        ...pageSizes,
-        totalCount: true,
-        description: "The live materializations registered from this file (registerMaterialization), oldest first.",
-        query: () => ({
-          where: { deletedAt: null, NOT: { materializationScope: { equals: Prisma.DbNull } } },
-          orderBy: [{ createdAt: "asc" }, { id: "asc" }],
-        }),
-      },
-      FileConnection,
-    ),
+  children: t.relatedConnection(
+    "children",
+    {
+      cursor: "id",
+      ...pageSizes,
+      totalCount: true,
+      description: "The live files derived directly from this one, oldest first.",
+      query: () => ({ where: { deletedAt: null }, orderBy: [{ createdAt: "asc" }, { id: "asc" }] }),
+    },
+    FileConnection,
+  ),
+  materializations: t.relatedConnection(
+    "children",
+    {
+      cursor: "id",
+      ...pageSizes,
+      totalCount: true,
+      description: "The live materializations registered from this file (registerMaterialization), oldest first.",
+      query: () => ({
+        where: { deletedAt: null, NOT: { materializationScope: { equals: Prisma.DbNull } } },
+        orderBy: [{ createdAt: "asc" }, { id: "asc" }],
+      }),
+    },
+    FileConnection,
+  ),
 }));
 
 const FileOrderField = builder.enumType("FileOrderField", {
@@ -168,7 +173,10 @@ const FileOrderField = builder.enumType("FileOrderField", {
 
 const SortDirection = builder.enumType("SortDirection", {
   description: "Ascending or descending.",
-  values: { ASC: { value: "asc", description: "Smallest first." }, DESC: { value: "desc", description: "Largest first." } } as const,
+  values: {
+    ASC: { value: "asc", description: "Smallest first." },
+    DESC: { value: "desc", description: "Largest first." },
+  } as const,
 });
 
 const FileOrder = builder.inputType("FileOrder", {
@@ -187,7 +195,10 @@ const FileFilter = builder.inputType("FileFilter", {
     processingStatus: t.field({ type: [ProcessingStatusEnum], description: "Files in any of these statuses." }),
     fileType: t.string({ description: "Files of this type (exact)." }),
     mimeType: t.string({ description: "Files of this MIME type (exact)." }),
-    dataClassification: t.field({ type: [DataClassificationEnum], description: "Files of any of these classifications." }),
+    dataClassification: t.field({
+      type: [DataClassificationEnum],
+      description: "Files of any of these classifications.",
+    }),
     boundaryContractId: t.field({ type: "UUID", description: "Files held under this contract." }),
     representationType: t.string({ description: "Files of this representation type (exact)." }),
     rootId: t.field({ type: "UUID", description: "The files of the lineage tree with this root (the root included)." }),
@@ -227,7 +238,8 @@ export function filesOrderBy(order: FileOrderShape | null | undefined): Prisma.P
   const field = order?.field ?? "createdAt";
   const direction = order?.direction ?? "asc";
   // Unknown sizes sort last either way (Prisma's cursor handles the NULLs in its keyset).
-  const key = field === "fileSizeBytes" ? { fileSizeBytes: { sort: direction, nulls: "last" as const } } : { [field]: direction };
+  const key =
+    field === "fileSizeBytes" ? { fileSizeBytes: { sort: direction, nulls: "last" as const } } : { [field]: direction };
   return [key, { id: direction }];
 }
 
@@ -252,7 +264,11 @@ builder.queryFields((t) => ({
       },
       totalCount: (_parent, args, ctx) => ctx.prisma.projectFile.count({ where: filesWhere(args.filter) }),
       resolve: (query, _root, args, ctx) =>
-        ctx.prisma.projectFile.findMany({ ...query, where: filesWhere(args.filter), orderBy: filesOrderBy(args.orderBy) }),
+        ctx.prisma.projectFile.findMany({
+          ...query,
+          where: filesWhere(args.filter),
+          orderBy: filesOrderBy(args.orderBy),
+        }),
     },
     FileConnection,
   ),

@@ -23,10 +23,14 @@ const RegisterFileInput = builder.inputType("RegisterFileInput", {
     storageBackend: t.string({ description: "Where the content lives (e.g. s3)." }),
     metadata: t.field({ type: "JSON", description: "Free-form metadata: a JSON object." }),
     createdBy: t.string({ description: "Who registers the file." }),
-    accessLevel: t.field({ type: AccessLevelEnum, description: "Who may see it (default: the parent's, else PRIVATE)." }),
+    accessLevel: t.field({
+      type: AccessLevelEnum,
+      description: "Who may see it (default: the parent's, else PRIVATE).",
+    }),
     permissions: t.field({
       type: "JSON",
-      description: 'Who may read and write it: {"read": ["user:u1", "group:g1"], "write": [...]} (default: the parent\'s).',
+      description:
+        'Who may read and write it: {"read": ["user:u1", "group:g1"], "write": [...]} (default: the parent\'s).',
     }),
     dataClassification: t.field({
       type: DataClassificationEnum,
@@ -65,7 +69,11 @@ builder.mutationFields((t) => ({
       union: { description: "The registered file, or why it was refused." },
     },
     resolve: async (_root, { input }, ctx, info) =>
-      registerFile(ctx.prisma, input, await queryFromInfo({ context: ctx, info, path: ["file"], awaitSelections: true })),
+      registerFile(
+        ctx.prisma,
+        input,
+        await queryFromInfo({ context: ctx, info, path: ["file"], awaitSelections: true }),
+      ),
   }),
   deleteFile: t.field({
     type: DeletedFiles,
@@ -83,6 +91,8 @@ builder.mutationFields((t) => ({
       directResult: true,
       union: { description: "The deleted ids, or why nothing was deleted." },
     },
-    resolve: async (_root, { id, cascade }, ctx) => ({ deletedIds: await deleteFile(ctx.prisma, id, cascade ?? false) }),
+    resolve: async (_root, { id, cascade }, ctx) => ({
+      deletedIds: await deleteFile(ctx.prisma, id, cascade ?? false),
+    }),
   }),
 }));
