@@ -122,6 +122,13 @@ describe("file and files", () => {
     expect((await res.json()).extensions.requestId).toBe("trace-42");
   });
 
+  it("answers introspection by default (GraphiQL and codegen need it)", async () => {
+    const r = await t.ok<{ __schema: { mutationType: { fields: { name: string }[] } } }>(
+      "{ __schema { mutationType { fields { name } } } }",
+    );
+    expect(r.__schema.mutationType.fields.map((f) => f.name)).toContain("registerMaterialization");
+  });
+
   it("serves GraphiQL to a browser at /graphql", async () => {
     const res = await t.app.fetch("http://test/graphql", { headers: { accept: "text/html" } });
     expect(res.status).toBe(200);
