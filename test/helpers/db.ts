@@ -7,6 +7,7 @@ import pg from "pg";
 import { inject } from "vitest";
 import type { DatabaseTarget } from "../../src/config.ts";
 import { type Database, type OpenOptions, openDatabase } from "../../src/db/database.ts";
+import type { PrismaClient } from "../../src/generated/prisma/client.ts";
 import { openPGlite } from "../../src/db/pglite-adapter.ts";
 import { withDatabase } from "../setup/global.ts";
 
@@ -81,4 +82,20 @@ export async function migratedDatabase(options: Pick<OpenOptions, "onStatement">
   const target: DatabaseTarget = { kind: "pglite", dir: "memory://" };
   const db = await openDatabase(target, { ...options, pglite });
   return { db, target, drop: () => db.close() };
+}
+
+/**
+ * Waits until some session of the test database waits for a lock (PostgreSQL only; PGlite has
+ * one connection, so there a second request simply runs after the first).
+ */
+export async function waitForLockWait(prisma: Pick<PrismaClient, "$queryRaw">): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const [row] = await prisma.$queryRaw<{ waiting: number }[]>`
+      SELECT count(*)::int AS waiting FROM pg_stat_activity
+      WHERE datname = current_database() AND wait_event_type = 'Lock'`;
+    if ((row?.waiting ?? 0) > 0) return;
+    if (Date.now() > deadline) throw new Error("no request waited for a lock within 10 s");
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }
