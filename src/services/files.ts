@@ -8,6 +8,7 @@ import { atLeast, positionUnder } from "../domain/lineage.ts";
 import * as v from "../domain/validation.ts";
 import { ACCESS_LEVELS, CLASSIFICATIONS, type Classification } from "../domain/vocabulary.ts";
 import type { Prisma, PrismaClient, ProjectFile } from "../generated/prisma/client.ts";
+import { lockedContract } from "./contracts.ts";
 
 export interface RegisterFileInput {
   projectId?: string | null;
@@ -104,8 +105,8 @@ export async function registerFile(
       )?.id ??
       null;
     if (contractId) {
-      const contract = await tx.dataBoundaryContract.findUnique({ where: { id: contractId } });
-      if (!contract) throw new NotFoundError("BoundaryContract", contractId, ["input", "boundaryContractId"]);
+      // FOR SHARE: the contract cannot be retired or narrowed until this file is in
+      const contract = await lockedContract(tx, contractId, ["input", "boundaryContractId"], "SHARE");
       checkContract(contract, { projectId: position.projectId, representationType, workspaceId, dataClassification });
     }
 

@@ -4,11 +4,12 @@
 import { randomUUID } from "node:crypto";
 import { type Tx, transaction } from "../db/errors.ts";
 import { checkContract } from "../domain/contracts.ts";
-import { ConflictError, ContractViolationError, NotFoundError, ValidationError } from "../domain/errors.ts";
+import { ConflictError, ContractViolationError, ValidationError } from "../domain/errors.ts";
 import { atLeast, positionUnder } from "../domain/lineage.ts";
 import * as v from "../domain/validation.ts";
 import { CLASSIFICATIONS, type Classification } from "../domain/vocabulary.ts";
 import type { Prisma, PrismaClient, ProjectFile } from "../generated/prisma/client.ts";
+import { lockedContract } from "./contracts.ts";
 import { liveFile } from "./files.ts";
 
 /** The keys of materialization_scope the service sets; a caller's `scope` may not use them. */
@@ -123,8 +124,8 @@ export async function registerMaterialization(
           null,
         );
       }
-      const contract = await tx.dataBoundaryContract.findUnique({ where: { id: contractId } });
-      if (!contract) throw new NotFoundError("BoundaryContract", contractId, ["input", "contractId"]);
+      // FOR SHARE: the contract cannot be retired or narrowed until this materialization is in
+      const contract = await lockedContract(tx, contractId, ["input", "contractId"], "SHARE");
 
       const sourceLevel = source.dataClassification as Classification;
       const asked = (input.dataClassification ?? sourceLevel) as Classification;

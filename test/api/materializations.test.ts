@@ -4,6 +4,7 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DataBoundaryContract, ProjectFile } from "../../src/generated/prisma/client.ts";
 import { type TestApp, testApp } from "../helpers/app.ts";
+import { backend, waitForLockWait } from "../helpers/db.ts";
 import { buildContract, buildFile } from "../helpers/factories.ts";
 import { snapshot } from "../helpers/snapshot.ts";
 
@@ -227,6 +228,24 @@ describe("registerMaterialization", () => {
       expect(ids.size).toBe(1);
       expect(await t.prisma.projectFile.count({ where: { idempotencyKey: key } })).toBe(1);
     });
+  });
+
+  it("a contract narrowed while a materialization is being registered is judged as narrowed", async () => {
+    const c = await buildContract(t.prisma, { maxDataClassification: "confidential" });
+    const src = await buildFile(t.prisma, {
+      projectId: c.projectId,
+      boundaryContractId: c.id,
+      dataClassification: "confidential",
+    });
+    let pending: Promise<Result> | undefined;
+    await t.prisma.$transaction(async (tx) => {
+      // another request lowers the ceiling and has not committed yet
+      await tx.dataBoundaryContract.update({ where: { id: c.id }, data: { maxDataClassification: "internal" } });
+      pending = register({ ...base(), sourceFileId: src.id });
+      if (backend() === "postgres") await waitForLockWait(tx); // the registration waits for the row
+    });
+    expect(await pending).toMatchObject({ __typename: "ContractViolationError", rule: "CLASSIFICATION_ABOVE_CEILING" });
+    expect(await t.prisma.projectFile.count({ where: { parentFileId: src.id } })).toBe(0);
   });
 
   it("materializations are listed on the source file and on the contract's files", async () => {

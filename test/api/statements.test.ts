@@ -69,3 +69,34 @@ describe("SQL statements per request", () => {
     expect(big.n).toBe(small.n);
   });
 });
+
+describe("SQL statements of a mutation", () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await testApp();
+  });
+  afterAll(() => t?.close());
+
+  it("registerFile loads the relations the client selects with the write, not one by one afterwards", async () => {
+    const contract = await buildContract(t.prisma);
+    const parent = await buildFile(t.prisma, { projectId: contract.projectId, boundaryContractId: contract.id });
+    const register = (selection: string) =>
+      t.statements(() =>
+        t.ok(
+          `mutation($p: UUID!) { registerFile(input: { parentId: $p, uiName: "x", filePath: "/x" }) {
+            ... on RegisterFileSuccess { file { ${selection} } } } }`,
+          { p: parent.id },
+        ),
+      );
+    const bare = await register("id");
+    const withRelations = await register("id boundaryContract { id } parent { id } root { id }");
+    console.log(`statements: registerFile = ${bare.length} (bare), ${withRelations.length} (with 3 relations)`);
+    // The contract and parent are included in the write's own query plan, inside its transaction;
+    // only `root` (resolved by id, batched) runs after the commit. Were the selection lost, each
+    // relation would re-read the file and load itself after the commit.
+    const commit = withRelations.findIndex((sql) => sql.includes("COMMIT"));
+    expect(commit).toBeGreaterThan(0);
+    expect(withRelations.slice(commit + 1)).toHaveLength(1);
+    expect(withRelations.length - bare.length).toBeLessThanOrEqual(4);
+  });
+});

@@ -69,11 +69,7 @@ builder.mutationFields((t) => ({
       union: { description: "The registered file, or why it was refused." },
     },
     resolve: async (_root, { input }, ctx, info) =>
-      registerFile(
-        ctx.prisma,
-        input,
-        await queryFromInfo({ context: ctx, info, path: ["file"], awaitSelections: true }),
-      ),
+      registerFile(ctx.prisma, input, await queryFromInfo({ context: ctx, info, awaitSelections: true })),
   }),
   deleteFile: t.field({
     type: DeletedFiles,

@@ -66,10 +66,6 @@ builder.mutationFields((t) => ({
       union: { description: "The materialization, or why it was refused." },
     },
     resolve: async (_root, { input }, ctx, info) =>
-      registerMaterialization(
-        ctx.prisma,
-        input,
-        await queryFromInfo({ context: ctx, info, path: ["file"], awaitSelections: true }),
-      ),
+      registerMaterialization(ctx.prisma, input, await queryFromInfo({ context: ctx, info, awaitSelections: true })),
   }),
 }));
