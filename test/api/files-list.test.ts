@@ -153,6 +153,28 @@ describe("files: filters and orderings", () => {
     }
   });
 
+  it("pages backwards with last/before through the same order", async () => {
+    const projectId = randomUUID();
+    for (let i = 0; i < 7; i++) await buildFile(t.prisma, { projectId, uiName: `b${i % 3}` });
+    const orderBy = { field: "NAME", direction: "DESC" };
+    const forward = (await walk({ filter: { projectId }, orderBy }, 50)).ids;
+    const backward: string[] = [];
+    let before: string | null = null;
+    for (;;) {
+      const r: {
+        files: { pageInfo: { hasPreviousPage: boolean; startCursor: string }; edges: { node: { id: string } }[] };
+      } = await t.ok(
+        `query($p: UUID!, $o: FileOrder, $before: String) { files(filter: { projectId: $p }, orderBy: $o, last: 3, before: $before) {
+            pageInfo { hasPreviousPage startCursor } edges { node { id } } } }`,
+        { p: projectId, o: orderBy, before },
+      );
+      backward.unshift(...r.files.edges.map((e) => e.node.id));
+      if (!r.files.pageInfo.hasPreviousPage) break;
+      before = r.files.pageInfo.startCursor;
+    }
+    expect(backward).toEqual(forward);
+  });
+
   it("walking 1,000 files page by page returns each exactly once, in order, while files are being inserted", async () => {
     const projectId = randomUUID();
     const start = Date.parse("2026-06-01T00:00:00Z");
