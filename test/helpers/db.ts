@@ -7,8 +7,8 @@ import pg from "pg";
 import { inject } from "vitest";
 import type { DatabaseTarget } from "../../src/config.ts";
 import { type Database, type OpenOptions, openDatabase } from "../../src/db/database.ts";
-import type { PrismaClient } from "../../src/generated/prisma/client.ts";
 import { openPGlite } from "../../src/db/pglite-adapter.ts";
+import type { PrismaClient } from "../../src/generated/prisma/client.ts";
 import { withDatabase } from "../setup/global.ts";
 
 export const backend = () => inject("backend");
