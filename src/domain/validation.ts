@@ -86,3 +86,26 @@ export function permissions(issues: Issues, path: string, value: unknown): void 
     }
   }
 }
+
+/** The describing fields every new file has, whether registered or materialized. */
+export interface FileContent {
+  uiName?: string | null;
+  filePath: string;
+  fileType?: string | null;
+  mimeType?: string | null;
+  storageBackend?: string | null;
+  fileSizeBytes?: bigint | null;
+  checksumSha256?: string | null;
+  metadata?: unknown;
+}
+
+export function fileContent(issues: Issues, input: FileContent): void {
+  text(issues, "uiName", input.uiName);
+  text(issues, "filePath", input.filePath, 4096);
+  text(issues, "fileType", input.fileType, 100);
+  text(issues, "mimeType", input.mimeType, 255);
+  text(issues, "storageBackend", input.storageBackend, 100);
+  nonNegative(issues, "fileSizeBytes", input.fileSizeBytes);
+  checksum(issues, "checksumSha256", input.checksumSha256);
+  jsonObject(issues, "metadata", input.metadata);
+}

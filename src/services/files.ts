@@ -32,15 +32,8 @@ export interface RegisterFileInput {
 
 function validateRegisterFile(input: RegisterFileInput): void {
   const issues = new v.Issues(["input"]);
-  v.text(issues, "uiName", input.uiName);
-  v.text(issues, "filePath", input.filePath, 4096);
-  v.text(issues, "fileType", input.fileType, 100);
-  v.text(issues, "mimeType", input.mimeType, 255);
-  v.text(issues, "storageBackend", input.storageBackend, 100);
+  v.fileContent(issues, input);
   v.text(issues, "createdBy", input.createdBy, 255);
-  v.nonNegative(issues, "fileSizeBytes", input.fileSizeBytes);
-  v.checksum(issues, "checksumSha256", input.checksumSha256);
-  v.jsonObject(issues, "metadata", input.metadata);
   v.permissions(issues, "permissions", input.permissions);
   v.representationType(issues, "representationType", input.representationType);
   v.oneOf(issues, "accessLevel", input.accessLevel, ACCESS_LEVELS);

@@ -40,16 +40,9 @@ type Query = { select?: Prisma.ProjectFileSelect; include?: Prisma.ProjectFileIn
 function validate(input: RegisterMaterializationInput): void {
   const issues = new v.Issues(["input"]);
   v.representationType(issues, "representationType", input.representationType);
-  v.text(issues, "uiName", input.uiName);
-  v.text(issues, "filePath", input.filePath, 4096);
-  v.text(issues, "fileType", input.fileType, 100);
-  v.text(issues, "mimeType", input.mimeType, 255);
-  v.text(issues, "storageBackend", input.storageBackend, 100);
+  v.fileContent(issues, input);
   v.text(issues, "materializedBy", input.materializedBy, 255);
   v.text(issues, "sessionId", input.sessionId, 200);
-  v.nonNegative(issues, "fileSizeBytes", input.fileSizeBytes);
-  v.checksum(issues, "checksumSha256", input.checksumSha256);
-  v.jsonObject(issues, "metadata", input.metadata);
   v.jsonObject(issues, "scope", input.scope);
   v.oneOf(issues, "dataClassification", input.dataClassification, CLASSIFICATIONS);
   if (v.isPlainObject(input.scope)) {
