@@ -514,14 +514,6 @@ describe("lineage SQL statements", () => {
   });
   afterAll(() => t?.close());
 
-  const count = async (query: string, variables: Record<string, unknown>) => {
-    let data: unknown;
-    const statements = await t.statements(async () => {
-      data = await t.ok(query, variables);
-    });
-    return { n: statements.length, data, statements };
-  };
-
   it("a lineage page with each file's contract costs the same for 5 and 100 files", async () => {
     const q = `query($id: UUID!, $direction: LineageDirection, $first: Int) {
       lineage(fileId: $id, direction: $direction, first: $first) {
@@ -531,8 +523,8 @@ describe("lineage SQL statements", () => {
       ["DOWN from the root", rootId, "DOWN"],
       ["BOTH from an inner node", inner, "BOTH"],
     ] as const) {
-      const five = await count(q, { id, direction, first: 5 });
-      const hundred = await count(q, { id, direction, first: 100 });
+      const five = await t.counted(q, { id, direction, first: 5 });
+      const hundred = await t.counted(q, { id, direction, first: 100 });
       console.log(
         `statements: lineage page ${label} with file { boundaryContract } = ${five.n} (first: 5), ${hundred.n} (first: 100)`,
       );
@@ -549,8 +541,8 @@ describe("lineage SQL statements", () => {
   it("ancestors of every file of a page: one walk and one read, whatever the page size", async () => {
     const q = `query($root: UUID!, $first: Int) { files(filter: { rootId: $root }, first: $first, orderBy: { field: DEPTH, direction: DESC }) {
       edges { node { id ancestors { id } } } } }`;
-    const five = await count(q, { root: rootId, first: 5 });
-    const fifty = await count(q, { root: rootId, first: 50 });
+    const five = await t.counted(q, { root: rootId, first: 5 });
+    const fifty = await t.counted(q, { root: rootId, first: 50 });
     console.log(`statements: files page with ancestors = ${five.n} (first: 5), ${fifty.n} (first: 50)`);
     const nodes = (fifty.data as { files: { edges: { node: { ancestors: unknown[] } }[] } }).files.edges;
     expect(nodes).toHaveLength(50);
@@ -560,8 +552,8 @@ describe("lineage SQL statements", () => {
     const deep = `query($root: UUID!, $first: Int) { files(filter: { rootId: $root }, first: $first) {
       edges { node { id ancestors { id boundaryContract { id } }
         descendants(first: 3) { totalCount edges { node { id boundaryContract { id } } } } } } } }`;
-    const d5 = await count(deep, { root: rootId, first: 5 });
-    const d50 = await count(deep, { root: rootId, first: 50 });
+    const d5 = await t.counted(deep, { root: rootId, first: 5 });
+    const d50 = await t.counted(deep, { root: rootId, first: 50 });
     console.log(
       `statements: files page with ancestors { boundaryContract } and descendants { totalCount, boundaryContract } = ${d5.n} (first: 5), ${d50.n} (first: 50)`,
     );

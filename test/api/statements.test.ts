@@ -19,17 +19,9 @@ describe("SQL statements per request", () => {
   });
   afterAll(() => t?.close());
 
-  const count = async (query: string, variables: Record<string, unknown>) => {
-    let data: unknown;
-    const statements = await t.statements(async () => {
-      data = await t.ok(query, variables);
-    });
-    return { n: statements.length, data, statements };
-  };
-
   it("file(id) with its contract", async () => {
     const file = await t.prisma.projectFile.findFirstOrThrow({ where: { projectId } });
-    const r = await count(`query($id: UUID!) { file(id: $id) { id uiName boundaryContract { id name } } }`, {
+    const r = await t.counted(`query($id: UUID!) { file(id: $id) { id uiName boundaryContract { id name } } }`, {
       id: file.id,
     });
     console.log(`statements: file with its contract = ${r.n}`);
@@ -40,8 +32,8 @@ describe("SQL statements per request", () => {
   it("a page of files with their contracts: the same count for 5 and 50 files", async () => {
     const q = `query($p: UUID!, $first: Int) { files(filter: { projectId: $p }, first: $first) {
       totalCount edges { node { id boundaryContract { id name maxDataClassification } } } } }`;
-    const five = await count(q, { p: projectId, first: 5 });
-    const fifty = await count(q, { p: projectId, first: 50 });
+    const five = await t.counted(q, { p: projectId, first: 5 });
+    const fifty = await t.counted(q, { p: projectId, first: 50 });
     console.log(`statements: page of files with contracts = ${five.n} (first: 5), ${fifty.n} (first: 50)`);
     expect((fifty.data as { files: { edges: unknown[] } }).files.edges).toHaveLength(50);
     expect(fifty.n).toBe(five.n);
@@ -59,8 +51,8 @@ describe("SQL statements per request", () => {
     };
     const q = `query($id: UUID!) { file(id: $id) { id children { totalCount edges { node { id
       children { totalCount edges { node { id uiName } } } } } } } }`;
-    const small = await count(q, { id: (await tree(2)).id });
-    const big = await count(q, { id: (await tree(6)).id });
+    const small = await t.counted(q, { id: (await tree(2)).id });
+    const big = await t.counted(q, { id: (await tree(6)).id });
     console.log(`statements: file with two levels of children = ${small.n} (2×2), ${big.n} (6×6)`);
     const edges = (big.data as { file: { children: { edges: { node: { children: { edges: unknown[] } } }[] } } }).file
       .children.edges;

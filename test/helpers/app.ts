@@ -31,6 +31,11 @@ export interface TestApp {
   ok<T = Record<string, unknown>>(query: string, variables?: Record<string, unknown>): Promise<T>;
   /** Runs fn and returns the SQL statements the database received meanwhile. */
   statements(fn: () => Promise<unknown>): Promise<string[]>;
+  /** Like ok, and also returns the SQL statements the request sent (n of them). */
+  counted<T = unknown>(
+    query: string,
+    variables?: Record<string, unknown>,
+  ): Promise<{ n: number; data: T; statements: string[] }>;
   /** Log lines written so far (JSON objects). */
   logs: Record<string, unknown>[];
   close(): Promise<void>;
@@ -56,25 +61,34 @@ export async function testApp(env: Record<string, string> = {}): Promise<TestApp
     });
     return { status: response.status, headers: response.headers, ...(await response.json()) };
   };
+  const ok: TestApp["ok"] = async (query, variables) => {
+    const r = await gql(query, variables);
+    if (r.errors?.length || !r.data) throw new Error(`GraphQL errors: ${JSON.stringify(r.errors)}`);
+    return r.data as never;
+  };
+  const statements: TestApp["statements"] = async (fn) => {
+    const seen: string[] = [];
+    recording = seen;
+    try {
+      await fn();
+    } finally {
+      recording = undefined;
+    }
+    return seen;
+  };
   return {
     app,
     prisma: db.prisma,
     config,
     gql,
-    async ok(query, variables) {
-      const r = await gql(query, variables);
-      if (r.errors?.length || !r.data) throw new Error(`GraphQL errors: ${JSON.stringify(r.errors)}`);
-      return r.data as never;
-    },
-    async statements(fn) {
-      const seen: string[] = [];
-      recording = seen;
-      try {
-        await fn();
-      } finally {
-        recording = undefined;
-      }
-      return seen;
+    ok,
+    statements,
+    async counted(query, variables) {
+      let data: unknown;
+      const sent = await statements(async () => {
+        data = await ok(query, variables);
+      });
+      return { n: sent.length, data: data as never, statements: sent };
     },
     logs,
     close: drop,
