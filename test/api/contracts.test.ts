@@ -4,7 +4,7 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DataBoundaryContract, Prisma, ProjectFile } from "../../src/generated/prisma/client.ts";
-import { type TestApp, testApp } from "../helpers/app.ts";
+import { type MutationOutcome, type TestApp, testApp } from "../helpers/app.ts";
 import { backend, waitForLockWait } from "../helpers/db.ts";
 import { buildContract, buildFile } from "../helpers/factories.ts";
 import { snapshot } from "../helpers/snapshot.ts";
@@ -41,21 +41,10 @@ type Contract = {
   createdAt: string;
   updatedAt: string;
 };
-type Result = {
-  __typename: string;
-  code?: string;
-  message?: string;
+interface Result extends MutationOutcome {
   contract?: Contract;
   file?: { id: string; updatedAt: string; boundaryContract: { id: string; fileCount: number } | null };
-  issues?: { path: string[]; message: string }[];
-  entity?: string;
-  id?: string | null;
-  path?: string[];
-  reason?: string;
-  conflictingIds?: string[];
-  rule?: string;
-  contractId?: string | null;
-};
+}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

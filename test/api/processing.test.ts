@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PROCESSING_TRANSITIONS } from "../../src/domain/processing.ts";
 import { PROCESSING_STATUSES, type ProcessingStatus } from "../../src/domain/vocabulary.ts";
 import type { ProjectFile } from "../../src/generated/prisma/client.ts";
-import { type TestApp, testApp } from "../helpers/app.ts";
+import { type MutationOutcome, type TestApp, testApp } from "../helpers/app.ts";
 import { backend, waitForLockWait } from "../helpers/db.ts";
 import { buildFile } from "../helpers/factories.ts";
 
@@ -52,20 +52,8 @@ interface MovedFile {
   processingErrors: { code: string; message: string; at: string | null; attempt: number | null }[];
 }
 
-interface MoveResult {
-  __typename: string;
+interface MoveResult extends MutationOutcome {
   file?: MovedFile;
-  code?: string;
-  message?: string;
-  from?: string;
-  to?: string;
-  allowed?: string[];
-  issues?: { path: string[]; message: string }[];
-  entity?: string;
-  id?: string | null;
-  path?: string[];
-  reason?: string;
-  conflictingIds?: string[];
 }
 
 interface MoveInput {

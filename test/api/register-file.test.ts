@@ -2,7 +2,7 @@
 // writing nothing.
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type TestApp, testApp } from "../helpers/app.ts";
+import { type MutationOutcome, type TestApp, testApp } from "../helpers/app.ts";
 import { buildContract, buildFile } from "../helpers/factories.ts";
 import { snapshot } from "../helpers/snapshot.ts";
 
@@ -18,15 +18,7 @@ const REGISTER = `mutation($input: RegisterFileInput!) {
   }
 }`;
 
-interface Registered {
-  __typename: string;
-  code?: string;
-  message?: string;
-  issues?: { path: string[]; message: string }[];
-  entity?: string;
-  id?: string;
-  path?: string[];
-  reason?: string;
+interface Registered extends MutationOutcome {
   file?: {
     id: string;
     projectId: string;

@@ -22,6 +22,27 @@ export interface GraphQLResponse<T = Record<string, unknown>> {
   extensions?: Record<string, unknown>;
 }
 
+/**
+ * What a mutation returns, as its tests select it: `__typename`, and the fields of whichever typed
+ * error it is (each test adds its own success field).
+ */
+export interface MutationOutcome {
+  __typename: string;
+  code?: string;
+  message?: string;
+  issues?: { path: string[]; message: string }[];
+  entity?: string;
+  id?: string | null;
+  path?: string[];
+  rule?: string;
+  contractId?: string | null;
+  reason?: string;
+  conflictingIds?: string[];
+  from?: string;
+  to?: string;
+  allowed?: string[];
+}
+
 export interface TestApp {
   app: App;
   prisma: PrismaClient;
