@@ -10,18 +10,11 @@ import { ACCESS_LEVELS, CLASSIFICATIONS, type Classification } from "../domain/v
 import type { Prisma, PrismaClient, ProjectFile } from "../generated/prisma/client.ts";
 import { lockedContract } from "./contracts.ts";
 
-export interface RegisterFileInput {
+export interface RegisterFileInput extends v.FileContent {
   projectId?: string | null;
   parentId?: string | null;
   workspaceId?: string | null;
   uiName: string;
-  filePath: string;
-  fileType?: string | null;
-  mimeType?: string | null;
-  fileSizeBytes?: bigint | null;
-  checksumSha256?: string | null;
-  storageBackend?: string | null;
-  metadata?: unknown;
   createdBy?: string | null;
   accessLevel?: string | null;
   permissions?: unknown;

@@ -15,7 +15,7 @@ import { liveFile } from "./files.ts";
 /** The keys of materialization_scope the service sets; a caller's `scope` may not use them. */
 export const RESERVED_SCOPE_KEYS = ["workspace_id", "session_id", "materialized_at", "materialized_by"];
 
-export interface RegisterMaterializationInput {
+export interface RegisterMaterializationInput extends v.FileContent {
   sourceFileId: string;
   representationType: string;
   contractId?: string | null;
@@ -23,14 +23,6 @@ export interface RegisterMaterializationInput {
   sessionId?: string | null;
   scope?: unknown;
   idempotencyKey?: string | null;
-  uiName?: string | null;
-  filePath: string;
-  fileType?: string | null;
-  mimeType?: string | null;
-  fileSizeBytes?: bigint | null;
-  checksumSha256?: string | null;
-  storageBackend?: string | null;
-  metadata?: unknown;
   materializedBy?: string | null;
   dataClassification?: string | null;
 }
