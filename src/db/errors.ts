@@ -6,6 +6,13 @@ import type { Prisma, PrismaClient } from "../generated/prisma/client.ts";
 
 export type Tx = Prisma.TransactionClient;
 
+/** The selection a resolver hands a service (from Pothos), so relations load with the write. */
+export type FileQuery = { select?: Prisma.ProjectFileSelect; include?: Prisma.ProjectFileInclude };
+export type ContractQuery = {
+  select?: Prisma.DataBoundaryContractSelect;
+  include?: Prisma.DataBoundaryContractInclude;
+};
+
 interface PgFailure {
   sqlState: string;
   constraint: string | undefined;

@@ -4,16 +4,13 @@
 // transaction boundary turns that into ConflictError CONTRACT_NAME_TAKEN (the same goes for two
 // defaults made at once, through the partial unique index: DEFAULT_CONTRACT_EXISTS).
 
-import { type Tx, transaction } from "../db/errors.ts";
+import { type ContractQuery, type FileQuery, type Tx, transaction } from "../db/errors.ts";
 import { checkContract } from "../domain/contracts.ts";
 import { ConflictError, NotFoundError, ValidationError } from "../domain/errors.ts";
 import * as v from "../domain/validation.ts";
 import { CLASSIFICATIONS, type Classification } from "../domain/vocabulary.ts";
 import { type DataBoundaryContract, Prisma, type PrismaClient, type ProjectFile } from "../generated/prisma/client.ts";
 import { liveFile } from "./files.ts";
-
-type ContractQuery = { select?: Prisma.DataBoundaryContractSelect; include?: Prisma.DataBoundaryContractInclude };
-type FileQuery = { select?: Prisma.ProjectFileSelect; include?: Prisma.ProjectFileInclude };
 
 export interface CreateContractInput {
   projectId: string;

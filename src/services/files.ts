@@ -1,7 +1,7 @@
 // Writing files: registering a root or derived file, and soft-deleting. Each operation validates
 // its input first, then runs in one transaction (src/db/errors.ts), so a refusal writes nothing.
 import { randomUUID } from "node:crypto";
-import { type Tx, transaction } from "../db/errors.ts";
+import { type FileQuery, type Tx, transaction } from "../db/errors.ts";
 import { checkContract } from "../domain/contracts.ts";
 import { ConflictError, NotFoundError, ValidationError } from "../domain/errors.ts";
 import { atLeast, positionUnder } from "../domain/lineage.ts";
@@ -55,7 +55,7 @@ export async function liveFile(tx: Tx, id: string, path: string[]): Promise<Proj
 export async function registerFile(
   prisma: PrismaClient,
   input: RegisterFileInput,
-  select: { select?: Prisma.ProjectFileSelect; include?: Prisma.ProjectFileInclude } = {},
+  select: FileQuery = {},
 ): Promise<ProjectFile> {
   validateRegisterFile(input);
   return transaction(prisma, async (tx) => {

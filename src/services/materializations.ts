@@ -2,7 +2,7 @@
 // from a source file under a boundary contract, checked against every rule of the contract, with an
 // idempotency key that makes a worker's retry return the same row.
 import { randomUUID } from "node:crypto";
-import { type Tx, transaction } from "../db/errors.ts";
+import { type FileQuery, type Tx, transaction } from "../db/errors.ts";
 import { checkContract } from "../domain/contracts.ts";
 import { ConflictError, ContractViolationError, ValidationError } from "../domain/errors.ts";
 import { atLeast, positionUnder } from "../domain/lineage.ts";
@@ -26,8 +26,6 @@ export interface RegisterMaterializationInput extends v.FileContent {
   materializedBy?: string | null;
   dataClassification?: string | null;
 }
-
-type Query = { select?: Prisma.ProjectFileSelect; include?: Prisma.ProjectFileInclude };
 
 function validate(input: RegisterMaterializationInput): void {
   const issues = new v.Issues(["input"]);
@@ -69,7 +67,7 @@ async function byKey(
   db: Tx | PrismaClient,
   source: ProjectFile,
   input: RegisterMaterializationInput,
-  query: Query,
+  query: FileQuery,
 ): Promise<ProjectFile | null> {
   if (!input.idempotencyKey) return null;
   const existing = await db.projectFile.findUnique({
@@ -91,7 +89,7 @@ async function byKey(
 export async function registerMaterialization(
   prisma: PrismaClient,
   input: RegisterMaterializationInput,
-  query: Query = {},
+  query: FileQuery = {},
 ): Promise<ProjectFile> {
   validate(input);
   try {

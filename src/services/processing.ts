@@ -2,7 +2,7 @@
 // (src/domain/processing.ts). The move is a compare-and-set on the row, so two workers racing for
 // the same file cannot both win.
 
-import { type Tx, transaction } from "../db/errors.ts";
+import { type FileQuery, type Tx, transaction } from "../db/errors.ts";
 import { ConflictError, NotFoundError } from "../domain/errors.ts";
 import {
   assertTransition,
@@ -22,8 +22,6 @@ export interface UpdateProcessingStatusInput {
   /** Compare-and-set: refuse unless the file is in this status. */
   expectedStatus?: ProcessingStatus | null;
 }
-
-type Query = { select?: Prisma.ProjectFileSelect; include?: Prisma.ProjectFileInclude };
 
 const FILE_ID = ["input", "fileId"];
 
@@ -54,7 +52,7 @@ async function processingRow(tx: Tx, id: string) {
 export async function updateProcessingStatus(
   prisma: PrismaClient,
   input: UpdateProcessingStatusInput,
-  query: Query = {},
+  query: FileQuery = {},
 ): Promise<ProjectFile> {
   validateUpdateProcessingStatus(input);
   return transaction(prisma, async (tx) => {

@@ -6,6 +6,7 @@
 import { queryFromInfo } from "@pothos/plugin-prisma";
 import { type GraphQLResolveInfo, Kind, type SelectionSetNode } from "graphql";
 import type { Context } from "../../context.ts";
+import type { FileQuery } from "../../db/errors.ts";
 import type { Prisma, ProjectFile as ProjectFileRow } from "../../generated/prisma/client.ts";
 import {
   ancestorsOf,
@@ -140,8 +141,6 @@ function fieldKey(info: GraphQLResolveInfo): string {
   }
   return String(id);
 }
-
-type FileQuery = { select?: Prisma.ProjectFileSelect; include?: Prisma.ProjectFileInclude };
 
 /**
  * A file by id, with `query` (the selection the document asked for under it), batched with every
