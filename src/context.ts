@@ -1,9 +1,12 @@
 import type { Config } from "./config.ts";
+import type { Identity } from "./domain/identity.ts";
 import type { PrismaClient } from "./generated/prisma/client.ts";
 
-/** What every resolver gets: the database, the limits, and the request's id for logs. */
+/** What every resolver gets: the database, the limits, the caller, and the request's id for logs. */
 export interface Context {
   prisma: PrismaClient;
   config: Config;
   requestId: string;
+  /** Who is calling, from the verified bearer token (see src/auth). */
+  identity: Identity;
 }

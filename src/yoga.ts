@@ -6,6 +6,7 @@ import { createYoga, type Plugin } from "graphql-yoga";
 import type { Config } from "./config.ts";
 import type { Context } from "./context.ts";
 import type { Database } from "./db/database.ts";
+import { DEVELOPMENT } from "./domain/identity.ts";
 import { logger as defaultLogger, type Logger } from "./logger.ts";
 import { schema } from "./schema/index.ts";
 
@@ -79,6 +80,7 @@ export function createApp({ db, config, logger = defaultLogger }: AppOptions) {
       prisma: db.prisma,
       config,
       requestId: ids.idOf(request),
+      identity: DEVELOPMENT,
     }),
     plugins: [ids.plugin],
   });
