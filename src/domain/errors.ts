@@ -103,3 +103,9 @@ export class ConflictError extends DomainError {
     super(message);
   }
 }
+
+/** The caller may see what it acts on, but the access rules (src/domain/access.ts) do not let it do this. */
+export class ForbiddenError extends DomainError {
+  override name = "ForbiddenError";
+  readonly code = "FORBIDDEN";
+}

@@ -4,7 +4,11 @@ import SchemaBuilder from "@pothos/core";
 import ErrorsPlugin from "@pothos/plugin-errors";
 import PrismaPlugin from "@pothos/plugin-prisma";
 import RelayPlugin from "@pothos/plugin-relay";
+import ScopeAuthPlugin from "@pothos/plugin-scope-auth";
 import type { Context } from "../context.ts";
+import { canManageContracts } from "../domain/access.ts";
+import { ForbiddenError } from "../domain/errors.ts";
+import { isAdmin, isAuthenticated } from "../domain/identity.ts";
 import type PrismaTypes from "../generated/pothos-types.ts";
 import { getDatamodel } from "../generated/pothos-types.ts";
 import { BigIntScalar, DateTimeScalar, JSONScalar, UUIDScalar } from "./scalars.ts";
@@ -19,13 +23,37 @@ export const builder = new SchemaBuilder<{
     JSON: { Input: unknown; Output: unknown };
   };
   DefaultFieldNullability: false;
+  AuthScopes: {
+    /** Any caller with a verified token (or the development identity). */
+    authenticated: boolean;
+    /** The admin role. */
+    admin: boolean;
+    /** May change the contracts of this project (admin, or contract-admin:<projectId>). */
+    contractAdmin: string;
+  };
 }>({
-  plugins: [ErrorsPlugin, PrismaPlugin, RelayPlugin],
+  // Errors before scope-auth, so that a refused scope is a typed ForbiddenError result of a
+  // mutation rather than a top-level error.
+  plugins: [ErrorsPlugin, ScopeAuthPlugin, PrismaPlugin, RelayPlugin],
+  scopeAuth: {
+    authScopes: (ctx) => ({
+      authenticated: isAuthenticated(ctx.identity),
+      admin: isAdmin(ctx.identity),
+      contractAdmin: (projectId) => canManageContracts(ctx.identity, projectId),
+    }),
+    unauthorizedError: (_parent, ctx) =>
+      new ForbiddenError(
+        isAuthenticated(ctx.identity)
+          ? "Your roles do not allow this (see the access rules in the README)."
+          : "Anonymous callers cannot do this; send a bearer token.",
+      ),
+  },
   defaultFieldNullability: false,
   errors: {
     // Each mutation lists the errors it can return; the union and success type are named after it
     // (registerFile → RegisterFileResult = RegisterFileSuccess | ValidationError | ...).
-    defaultTypes: [],
+    // Any mutation may be refused by the access rules.
+    defaultTypes: [ForbiddenError],
     defaultResultOptions: { name: ({ fieldName }) => `${capitalize(fieldName)}Success` },
     defaultUnionOptions: { name: ({ fieldName }) => `${capitalize(fieldName)}Result` },
   },

@@ -8,6 +8,7 @@ import {
   ContractViolationError,
   type DomainError,
   type FieldIssue,
+  ForbiddenError,
   InvalidTransitionError,
   NotFoundError,
   ValidationError,
@@ -135,4 +136,13 @@ builder.objectType(ConflictError, {
       resolve: (e) => e.conflictingIds,
     }),
   }),
+});
+
+builder.objectType(ForbiddenError, {
+  name: "ForbiddenError",
+  description:
+    "The caller may see what the request acts on but may not do this to it (see the access rules in the README). Code: FORBIDDEN.",
+  interfaces: [ErrorInterface],
+  isTypeOf: (e) => e instanceof ForbiddenError,
+  fields: () => ({}),
 });

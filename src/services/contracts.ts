@@ -5,8 +5,10 @@
 // defaults made at once, through the partial unique index: DEFAULT_CONTRACT_EXISTS).
 
 import { type ContractQuery, type FileQuery, type Tx, transaction } from "../db/errors.ts";
+import { assertCanManageContracts, assertCanReadFile } from "../domain/access.ts";
 import { checkContract } from "../domain/contracts.ts";
 import { ConflictError, NotFoundError, ValidationError } from "../domain/errors.ts";
+import type { Identity } from "../domain/identity.ts";
 import * as v from "../domain/validation.ts";
 import { CLASSIFICATIONS, type Classification } from "../domain/vocabulary.ts";
 import { type DataBoundaryContract, Prisma, type PrismaClient, type ProjectFile } from "../generated/prisma/client.ts";
@@ -191,12 +193,14 @@ async function checkCeiling(tx: Tx, contract: DataBoundaryContract, ceiling: str
  */
 export async function createContract(
   prisma: PrismaClient,
+  identity: Identity,
   input: CreateContractInput,
   query: ContractQuery = {},
 ): Promise<DataBoundaryContract> {
   validateCreate(input);
   const scope: Record<string, unknown> = { ...((input.scope ?? {}) as Record<string, unknown>) };
   if (input.workspaceIds) scope.workspace_ids = normalizedWorkspaces(input.workspaceIds);
+  assertCanManageContracts(identity, input.projectId);
   return transaction(prisma, async (tx) => {
     if (input.isDefault) await demoteDefaults(tx, input.projectId);
     return tx.dataBoundaryContract.create({
@@ -224,6 +228,7 @@ export async function createContract(
  */
 export async function updateContract(
   prisma: PrismaClient,
+  identity: Identity,
   id: string,
   input: UpdateContractInput,
   query: ContractQuery = {},
@@ -231,6 +236,7 @@ export async function updateContract(
   validateUpdate(input);
   return transaction(prisma, async (tx) => {
     const contract = await lockedContract(tx, id, ["id"], "UPDATE");
+    assertCanManageContracts(identity, contract.projectId);
     const becomesDefault = input.isDefault === true && !contract.isDefault;
     if (becomesDefault && contract.status !== "active") {
       throw new ConflictError("CONTRACT_RETIRED", `Contract ${id} is retired; it cannot become the default.`, [id]);
@@ -275,6 +281,7 @@ export async function updateContract(
  */
 export async function retireContract(
   prisma: PrismaClient,
+  identity: Identity,
   id: string,
   newDefaultId: string | null | undefined,
   query: ContractQuery = {},
@@ -286,6 +293,7 @@ export async function retireContract(
     const locked = await lockContracts(tx, newDefaultId ? [id, newDefaultId] : [id], "UPDATE");
     const contract = locked.get(id);
     if (!contract) throw new NotFoundError("BoundaryContract", id, ["id"]);
+    assertCanManageContracts(identity, contract.projectId);
     if (contract.status === "retired") return tx.dataBoundaryContract.findUniqueOrThrow({ ...query, where: { id } });
 
     if (!contract.isDefault) {
@@ -335,16 +343,20 @@ export async function retireContract(
 /**
  * Puts a live file under a contract, if the contract's rules admit it (the same checks as a
  * materialization: active, same project, representation type, workspace, classification). A file
- * already under the contract is returned as it is.
+ * already under the contract is returned as it is. This is a contract change: it needs a caller who
+ * may see the file and manage its project's contracts.
  */
 export async function assignContract(
   prisma: PrismaClient,
+  identity: Identity,
   fileId: string,
   contractId: string,
   query: FileQuery = {},
 ): Promise<ProjectFile> {
   return transaction(prisma, async (tx) => {
     const file = await liveFile(tx, fileId, ["fileId"]);
+    assertCanReadFile(identity, file, ["fileId"]);
+    assertCanManageContracts(identity, file.projectId);
     const contract = await lockedContract(tx, contractId, ["contractId"], "SHARE");
     if (file.boundaryContractId === contract.id) {
       return tx.projectFile.findUniqueOrThrow({ ...query, where: { id: file.id } }) as Promise<ProjectFile>;

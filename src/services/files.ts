@@ -2,8 +2,10 @@
 // its input first, then runs in one transaction (src/db/errors.ts), so a refusal writes nothing.
 import { randomUUID } from "node:crypto";
 import { type FileQuery, type Tx, transaction } from "../db/errors.ts";
+import { assertCanCreateFile, assertCanWriteFile, canWriteFile } from "../domain/access.ts";
 import { checkContract } from "../domain/contracts.ts";
-import { ConflictError, NotFoundError, ValidationError } from "../domain/errors.ts";
+import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from "../domain/errors.ts";
+import type { Identity } from "../domain/identity.ts";
 import { atLeast, positionUnder } from "../domain/lineage.ts";
 import * as v from "../domain/validation.ts";
 import { ACCESS_LEVELS, CLASSIFICATIONS, type Classification } from "../domain/vocabulary.ts";
@@ -15,7 +17,6 @@ export interface RegisterFileInput extends v.FileContent {
   parentId?: string | null;
   workspaceId?: string | null;
   uiName: string;
-  createdBy?: string | null;
   accessLevel?: string | null;
   permissions?: unknown;
   dataClassification?: string | null;
@@ -26,7 +27,6 @@ export interface RegisterFileInput extends v.FileContent {
 function validateRegisterFile(input: RegisterFileInput): void {
   const issues = new v.Issues(["input"]);
   v.fileContent(issues, input);
-  v.text(issues, "createdBy", input.createdBy, 255);
   v.permissions(issues, "permissions", input.permissions);
   v.representationType(issues, "representationType", input.representationType);
   v.oneOf(issues, "accessLevel", input.accessLevel, ACCESS_LEVELS);
@@ -50,16 +50,19 @@ export async function liveFile(tx: Tx, id: string, path: string[]): Promise<Proj
  * Registers a root file (given a project) or a derived file (given a parent): the service computes
  * project, root and depth from the parent. A derived file is at least as sensitive as its parent and
  * by default inherits its access level, workspace and contract; a root file without a contract gets
- * its project's default contract, if there is one.
+ * its project's default contract, if there is one. The caller is its creator; deriving a file needs
+ * write access to the parent, and nobody may classify a file above their own clearance.
  */
 export async function registerFile(
   prisma: PrismaClient,
+  identity: Identity,
   input: RegisterFileInput,
   select: FileQuery = {},
 ): Promise<ProjectFile> {
   validateRegisterFile(input);
   return transaction(prisma, async (tx) => {
     const parent = input.parentId ? await liveFile(tx, input.parentId, ["input", "parentId"]) : null;
+    if (parent) assertCanWriteFile(identity, parent, ["input", "parentId"]);
     if (parent && input.projectId && input.projectId !== parent.projectId) {
       throw new ValidationError([
         { path: ["input", "projectId"], message: `must be the parent's project (${parent.projectId}) or left out` },
@@ -79,6 +82,8 @@ export async function registerFile(
     }
     const dataClassification = atLeast(asked, inherited);
     const workspaceId = input.workspaceId ?? parent?.workspaceId ?? null;
+    // A derived file lives where its parent does; only a workspace the caller chose is checked.
+    assertCanCreateFile(identity, { dataClassification, workspaceId: input.workspaceId ?? null });
     const representationType = input.representationType ?? (parent ? null : "original");
 
     const contractId =
@@ -110,7 +115,7 @@ export async function registerFile(
         checksumSha256: input.checksumSha256 ?? null,
         storageBackend: input.storageBackend ?? null,
         metadata: (input.metadata ?? {}) as Prisma.InputJsonValue,
-        createdBy: input.createdBy ?? null,
+        createdBy: identity.subject,
         accessLevel: input.accessLevel ?? parent?.accessLevel ?? "private",
         permissions: (input.permissions ?? parent?.permissions ?? {}) as Prisma.InputJsonValue,
         dataClassification,
@@ -121,14 +126,30 @@ export async function registerFile(
   });
 }
 
+interface DescendantRow {
+  id: string;
+  dataClassification: string;
+  accessLevel: string;
+  workspaceId: string | null;
+  createdBy: string | null;
+  permissions: unknown;
+}
+
 /**
  * Soft-deletes a file. While it has live descendants it is refused, unless `cascade`, which deletes
- * the whole live subtree in the same transaction. Returns the ids deleted, the file's first.
+ * the whole live subtree in the same transaction. Deleting needs write access to the file, and with
+ * `cascade` to every file deleted with it. Returns the ids deleted, the file's first.
  */
-export async function deleteFile(prisma: PrismaClient, id: string, cascade: boolean): Promise<string[]> {
+export async function deleteFile(
+  prisma: PrismaClient,
+  identity: Identity,
+  id: string,
+  cascade: boolean,
+): Promise<string[]> {
   return transaction(prisma, async (tx) => {
     const file = await liveFile(tx, id, ["id"]);
-    const descendants = await tx.$queryRaw<{ id: string }[]>`
+    assertCanWriteFile(identity, file, ["id"]);
+    const descendants = await tx.$queryRaw<DescendantRow[]>`
       WITH RECURSIVE sub AS (
         SELECT c.file_uuid, c.lineage_depth FROM project_files c
         WHERE c.parent_file_uuid = ${file.id}::uuid AND c.deleted_at IS NULL
@@ -137,12 +158,22 @@ export async function deleteFile(prisma: PrismaClient, id: string, cascade: bool
         JOIN sub s ON c.parent_file_uuid = s.file_uuid
         WHERE c.deleted_at IS NULL AND c.lineage_depth > s.lineage_depth
       )
-      SELECT file_uuid::text AS id FROM sub ORDER BY lineage_depth, file_uuid`;
+      SELECT f.file_uuid::text AS id, f.data_classification AS "dataClassification",
+             f.access_level AS "accessLevel", f.workspace_id::text AS "workspaceId",
+             f.created_by AS "createdBy", f.permissions
+      FROM sub JOIN project_files f ON f.file_uuid = sub.file_uuid
+      ORDER BY sub.lineage_depth, sub.file_uuid`;
     if (descendants.length > 0 && !cascade) {
       throw new ConflictError(
         "HAS_LIVE_DESCENDANTS",
         `File ${id} has ${descendants.length} live descendant(s); delete with cascade: true to delete them too.`,
         descendants.slice(0, 100).map((d) => d.id),
+      );
+    }
+    const refused = descendants.filter((d) => !canWriteFile(identity, d)).length;
+    if (refused > 0) {
+      throw new ForbiddenError(
+        `You may not change ${refused} of the ${descendants.length} live file(s) below ${id}; nothing was deleted.`,
       );
     }
     const ids = [file.id, ...descendants.map((d) => d.id)];

@@ -58,10 +58,17 @@ export function isRoot(start: LineageStart): boolean {
   return start.parentId === null && (start.rootId === null || start.rootId === start.id);
 }
 
-/** A live file's lineage columns, or null when there is no such live file. */
-export async function findLiveStart(prisma: PrismaClient, id: string): Promise<LineageStart | null> {
+/**
+ * A live file's lineage columns, or null when there is no such live file (or it does not meet
+ * `visible`, the caller's read rule: a hidden start is reported as a missing one).
+ */
+export async function findLiveStart(
+  prisma: PrismaClient,
+  id: string,
+  visible: Prisma.ProjectFileWhereInput = {},
+): Promise<LineageStart | null> {
   const file = await prisma.projectFile.findFirst({
-    where: { id, deletedAt: null },
+    where: { AND: [{ id, deletedAt: null }, visible] },
     select: { id: true, parentFileId: true, rootFileId: true, lineageDepth: true },
   });
   return file && { id: file.id, parentId: file.parentFileId, rootId: file.rootFileId, depth: file.lineageDepth };

@@ -3,8 +3,10 @@
 // idempotency key that makes a worker's retry return the same row.
 import { randomUUID } from "node:crypto";
 import { type FileQuery, type Tx, transaction } from "../db/errors.ts";
+import { assertCanCreateFile, assertCanWriteFile, canReadFile } from "../domain/access.ts";
 import { checkContract } from "../domain/contracts.ts";
 import { ConflictError, ContractViolationError, ValidationError } from "../domain/errors.ts";
+import type { Identity } from "../domain/identity.ts";
 import { atLeast, positionUnder } from "../domain/lineage.ts";
 import * as v from "../domain/validation.ts";
 import { CLASSIFICATIONS, type Classification } from "../domain/vocabulary.ts";
@@ -23,7 +25,6 @@ export interface RegisterMaterializationInput extends v.FileContent {
   sessionId?: string | null;
   scope?: unknown;
   idempotencyKey?: string | null;
-  materializedBy?: string | null;
   dataClassification?: string | null;
 }
 
@@ -31,7 +32,6 @@ function validate(input: RegisterMaterializationInput): void {
   const issues = new v.Issues(["input"]);
   v.representationType(issues, "representationType", input.representationType);
   v.fileContent(issues, input);
-  v.text(issues, "materializedBy", input.materializedBy, 255);
   v.text(issues, "sessionId", input.sessionId, 200);
   v.jsonObject(issues, "scope", input.scope);
   v.oneOf(issues, "dataClassification", input.dataClassification, CLASSIFICATIONS);
@@ -65,6 +65,7 @@ function sameRequest(existing: ProjectFile, input: RegisterMaterializationInput,
 /** The materialization an earlier request made with the same key, if any (and if it matches). */
 async function byKey(
   db: Tx | PrismaClient,
+  identity: Identity,
   source: ProjectFile,
   input: RegisterMaterializationInput,
   query: FileQuery,
@@ -75,10 +76,12 @@ async function byKey(
   });
   if (!existing) return null;
   if (!sameRequest(existing, input, source)) {
+    // The other materialization is named only to a caller who may see it.
+    const named = canReadFile(identity, existing);
     throw new ConflictError(
       "IDEMPOTENCY_KEY_REUSED",
-      `Idempotency key "${input.idempotencyKey}" was used for a different materialization (${existing.id}).`,
-      [existing.id],
+      `Idempotency key "${input.idempotencyKey}" was used for a different materialization${named ? ` (${existing.id})` : ""}.`,
+      named ? [existing.id] : [],
     );
   }
   return query.select || query.include
@@ -86,8 +89,13 @@ async function byKey(
     : existing;
 }
 
+/**
+ * Needs write access to the source and, unless admin, membership of the materialization's
+ * workspace; the caller is recorded as its creator and in `materialized_by`.
+ */
 export async function registerMaterialization(
   prisma: PrismaClient,
+  identity: Identity,
   input: RegisterMaterializationInput,
   query: FileQuery = {},
 ): Promise<ProjectFile> {
@@ -95,8 +103,9 @@ export async function registerMaterialization(
   try {
     return await transaction(prisma, async (tx) => {
       const source = await liveFile(tx, input.sourceFileId, ["input", "sourceFileId"]);
+      assertCanWriteFile(identity, source, ["input", "sourceFileId"]);
       // A retry returns what the first request made, whatever has changed since.
-      const again = await byKey(tx, source, input, query);
+      const again = await byKey(tx, identity, source, input, query);
       if (again) return again;
 
       const contractId = input.contractId ?? source.boundaryContractId;
@@ -122,6 +131,7 @@ export async function registerMaterialization(
       }
       const dataClassification = atLeast(asked, sourceLevel);
       const workspaceId = input.workspaceId ?? source.workspaceId ?? null;
+      assertCanCreateFile(identity, { dataClassification, workspaceId });
       checkContract(contract, {
         projectId: source.projectId,
         representationType: input.representationType,
@@ -135,7 +145,7 @@ export async function registerMaterialization(
         workspace_id: workspaceId,
         session_id: input.sessionId ?? null,
         materialized_at: new Date().toISOString(),
-        materialized_by: input.materializedBy ?? null,
+        materialized_by: identity.subject,
       };
       return tx.projectFile.create({
         ...query,
@@ -151,7 +161,7 @@ export async function registerMaterialization(
           checksumSha256: input.checksumSha256 ?? null,
           storageBackend: input.storageBackend ?? source.storageBackend,
           metadata: (input.metadata ?? {}) as Prisma.InputJsonValue,
-          createdBy: input.materializedBy ?? null,
+          createdBy: identity.subject,
           accessLevel: source.accessLevel,
           permissions: source.permissions as Prisma.InputJsonValue,
           dataClassification,
@@ -170,7 +180,7 @@ export async function registerMaterialization(
       error.conflictingIds.length === 0
     ) {
       const source = await prisma.projectFile.findUnique({ where: { id: input.sourceFileId } });
-      const existing = source && (await byKey(prisma, source, input, query));
+      const existing = source && (await byKey(prisma, identity, source, input, query));
       if (existing) return existing;
     }
     throw error;

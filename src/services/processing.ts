@@ -2,8 +2,11 @@
 // (src/domain/processing.ts). The move is a compare-and-set on the row, so two workers racing for
 // the same file cannot both win.
 
+import { ACCESS_FACTS } from "../db/access.ts";
 import { type FileQuery, type Tx, transaction } from "../db/errors.ts";
+import { assertCanWriteFile } from "../domain/access.ts";
 import { ConflictError, NotFoundError } from "../domain/errors.ts";
+import type { Identity } from "../domain/identity.ts";
 import {
   assertTransition,
   isProcessingStatus,
@@ -26,12 +29,18 @@ export interface UpdateProcessingStatusInput {
 const FILE_ID = ["input", "fileId"];
 
 /** The processing columns of a live file, or a NotFoundError. */
-async function processingRow(tx: Tx, id: string) {
+async function processingRow(tx: Tx, identity: Identity, id: string) {
   const row = await tx.projectFile.findFirst({
     where: { id, deletedAt: null },
-    select: { id: true, processingStatus: true, processingAttempts: true, processingErrors: true },
+    select: {
+      processingStatus: true,
+      processingAttempts: true,
+      processingErrors: true,
+      ...ACCESS_FACTS,
+    },
   });
   if (!row) throw new NotFoundError("ProjectFile", id, FILE_ID);
+  assertCanWriteFile(identity, row, FILE_ID);
   if (!isProcessingStatus(row.processingStatus)) {
     // The CHECK constraint of 001 rules this out; say so plainly if it ever happens.
     throw new Error(`File ${id} has an unknown processing status ${JSON.stringify(row.processingStatus)}`);
@@ -51,12 +60,13 @@ async function processingRow(tx: Tx, id: string) {
  */
 export async function updateProcessingStatus(
   prisma: PrismaClient,
+  identity: Identity,
   input: UpdateProcessingStatusInput,
   query: FileQuery = {},
 ): Promise<ProjectFile> {
   validateUpdateProcessingStatus(input);
   return transaction(prisma, async (tx) => {
-    const current = await processingRow(tx, input.fileId);
+    const current = await processingRow(tx, identity, input.fileId);
     if (input.expectedStatus && input.expectedStatus !== current.processingStatus) {
       throw unexpectedStatus(input.fileId, input.expectedStatus, current.processingStatus);
     }
@@ -78,7 +88,7 @@ export async function updateProcessingStatus(
     if (count === 0) {
       // Lost a race: report against the state found now (deleted, another status, or a move that
       // is now illegal). If the move would still be legal, the caller decided on stale data: retry.
-      const found = await processingRow(tx, input.fileId);
+      const found = await processingRow(tx, identity, input.fileId);
       if (input.expectedStatus && input.expectedStatus !== found.processingStatus) {
         throw unexpectedStatus(input.fileId, input.expectedStatus, found.processingStatus);
       }

@@ -303,14 +303,14 @@ describe("lineage", () => {
 
   it("ancestors: root first, nearest last; empty for a root", async () => {
     const { R, A, A1, A1x } = f;
-    const r = await t.ok<{ a: { ancestors: { id: string; lineageDepth: number }[] }; r: { ancestors: unknown[] } }>(
-      `query($a: UUID!, $r: UUID!) { a: file(id: $a) { ancestors { id lineageDepth } } r: file(id: $r) { ancestors { id } } }`,
+    const r = await t.ok<{ a: { ancestors: { id: string; depth: number; distance: number }[] }; r: { ancestors: unknown[] } }>(
+      `query($a: UUID!, $r: UUID!) { a: file(id: $a) { ancestors { id depth distance } } r: file(id: $r) { ancestors { id } } }`,
       { a: A1x.id, r: R.id },
     );
     expect(r.a.ancestors).toEqual([
-      { id: R.id, lineageDepth: 0 },
-      { id: A.id, lineageDepth: 1 },
-      { id: A1.id, lineageDepth: 2 },
+      { id: R.id, depth: 0, distance: -3 },
+      { id: A.id, depth: 1, distance: -2 },
+      { id: A1.id, depth: 2, distance: -1 },
     ]);
     expect(r.r.ancestors).toEqual([]);
   });
@@ -337,7 +337,7 @@ describe("lineage", () => {
     const { R, A, B, A1, A2, B1, A1x } = f;
     const q = `query($id: UUID!, $maxDepth: Int, $first: Int, $after: String) { file(id: $id) {
       descendants(maxDepth: $maxDepth, first: $first, after: $after) {
-        totalCount pageInfo { hasNextPage hasPreviousPage endCursor } edges { cursor node { id lineageDepth } } } } }`;
+        totalCount pageInfo { hasNextPage hasPreviousPage endCursor } edges { cursor node { id depth } } } } }`;
     interface D {
       file: {
         descendants: {
@@ -550,8 +550,8 @@ describe("lineage SQL statements", () => {
     expect(fifty.n).toBe(five.n);
 
     const deep = `query($root: UUID!, $first: Int) { files(filter: { rootId: $root }, first: $first) {
-      edges { node { id ancestors { id boundaryContract { id } }
-        descendants(first: 3) { totalCount edges { node { id boundaryContract { id } } } } } } } }`;
+      edges { node { id ancestors { id file { boundaryContract { id } } }
+        descendants(first: 3) { totalCount edges { node { id file { boundaryContract { id } } } } } } } } }`;
     const d5 = await t.counted(deep, { root: rootId, first: 5 });
     const d50 = await t.counted(deep, { root: rootId, first: 50 });
     console.log(

@@ -59,7 +59,7 @@ describe("registerMaterialization", () => {
   });
 
   it("creates a derived file under the source's contract, inheriting project, access, permissions and classification", async () => {
-    const r = await register({ ...base(), sessionId: "sess-1", materializedBy: "worker-7", scope: { job: 42 } });
+    const r = await register({ ...base(), sessionId: "sess-1", scope: { job: 42 } });
     expect(r.__typename).toBe("RegisterMaterializationSuccess");
     expect(r.file).toMatchObject({
       projectId: source.projectId,
@@ -76,7 +76,8 @@ describe("registerMaterialization", () => {
       materializationScope: {
         workspaceId: workspace,
         sessionId: "sess-1",
-        materializedBy: "worker-7",
+        // the caller: here the development identity (test/auth covers tokens)
+        materializedBy: "development",
         extra: { job: 42 },
       },
     });

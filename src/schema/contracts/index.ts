@@ -1,5 +1,6 @@
 // BoundaryContract: the type, its lists of files and their counts, and the queries that read
 // contracts. Writes are in ./mutations.ts, over src/services/contracts.ts.
+import { visible } from "../../db/access.ts";
 import { scopeWorkspaces } from "../../domain/contracts.ts";
 import { Prisma } from "../../generated/prisma/client.ts";
 import { builder } from "../builder.ts";
@@ -49,12 +50,12 @@ export const BoundaryContract = builder.prismaObject("DataBoundaryContract", {
     createdAt: t.expose("createdAt", { type: "DateTime", description: "When the contract was created." }),
     updatedAt: t.expose("updatedAt", { type: "DateTime", description: "When the contract last changed." }),
     fileCount: t.relationCount("files", {
-      where: LIVE_FILES,
-      description: "How many live files are held under the contract (materializations included).",
+      where: (_args, ctx) => visible(ctx.identity, LIVE_FILES),
+      description: "How many live files the caller may see are held under the contract (materializations included).",
     }),
     materializationCount: t.relationCount("files", {
-      where: LIVE_MATERIALIZATIONS,
-      description: "How many of those live files are materializations (registerMaterialization).",
+      where: (_args, ctx) => visible(ctx.identity, LIVE_MATERIALIZATIONS),
+      description: "How many of those files are materializations (registerMaterialization).",
     }),
   }),
 });
@@ -67,8 +68,9 @@ builder.prismaObjectFields("DataBoundaryContract", (t) => ({
       cursor: "id",
       ...pageSizes,
       totalCount: true,
-      description: "The live files held under the contract, materializations included, oldest first.",
-      query: () => ({ where: LIVE_FILES, orderBy: OLDEST_FIRST }),
+      description:
+        "The live files the caller may see that are held under the contract, materializations included, oldest first.",
+      query: (_args, ctx) => ({ where: visible(ctx.identity, LIVE_FILES), orderBy: OLDEST_FIRST }),
     },
     FileConnection,
   ),
@@ -78,8 +80,8 @@ builder.prismaObjectFields("DataBoundaryContract", (t) => ({
       cursor: "id",
       ...pageSizes,
       totalCount: true,
-      description: "The live materializations held under the contract, oldest first.",
-      query: () => ({ where: LIVE_MATERIALIZATIONS, orderBy: OLDEST_FIRST }),
+      description: "The live materializations the caller may see that are held under the contract, oldest first.",
+      query: (_args, ctx) => ({ where: visible(ctx.identity, LIVE_MATERIALIZATIONS), orderBy: OLDEST_FIRST }),
     },
     FileConnection,
   ),

@@ -75,7 +75,8 @@ builder.mutationFields((t) => ({
   createBoundaryContract: t.field({
     type: BoundaryContract,
     description:
-      "Creates a boundary contract. A name already used in the project is a ConflictError CONTRACT_NAME_TAKEN; with isDefault, the contract replaces the project's default.",
+      "Creates a boundary contract. A name already used in the project is a ConflictError CONTRACT_NAME_TAKEN; with isDefault, the contract replaces the project's default. Needs the admin role or contract-admin:<projectId>.",
+    authScopes: (_parent, args) => ({ $any: { admin: true, contractAdmin: args.input.projectId } }),
     args: { input: t.arg({ type: CreateBoundaryContractInput, required: true, description: "The contract." }) },
     errors: {
       types: [ValidationError, ConflictError],
@@ -84,12 +85,18 @@ builder.mutationFields((t) => ({
       union: { description: "The created contract, or why it was refused." },
     },
     resolve: async (_root, { input }, ctx, info) =>
-      createContract(ctx.prisma, input, await queryFromInfo({ context: ctx, info, awaitSelections: true })),
+      createContract(
+        ctx.prisma,
+        ctx.identity,
+        input,
+        await queryFromInfo({ context: ctx, info, awaitSelections: true }),
+      ),
   }),
   updateBoundaryContract: t.field({
     type: BoundaryContract,
     description:
-      "Changes fields of a contract (active or retired). Refused with CONTRACT_NAME_TAKEN for a used name, CONTRACT_RETIRED when a retired contract would become the default, and CEILING_BELOW_FILES (naming up to 100 files) when the new ceiling is below live files held under it.",
+      "Changes fields of a contract (active or retired). Refused with CONTRACT_NAME_TAKEN for a used name, CONTRACT_RETIRED when a retired contract would become the default, and CEILING_BELOW_FILES (naming up to 100 files) when the new ceiling is below live files held under it. Needs the admin role or contract-admin of the contract's project.",
+    authScopes: { authenticated: true },
     args: {
       id: t.arg({ type: "UUID", required: true, description: "The contract to change." }),
       input: t.arg({ type: UpdateBoundaryContractInput, required: true, description: "The fields to change." }),
@@ -101,12 +108,19 @@ builder.mutationFields((t) => ({
       union: { description: "The changed contract, or why it was refused." },
     },
     resolve: async (_root, { id, input }, ctx, info) =>
-      updateContract(ctx.prisma, id, input, await queryFromInfo({ context: ctx, info, awaitSelections: true })),
+      updateContract(
+        ctx.prisma,
+        ctx.identity,
+        id,
+        input,
+        await queryFromInfo({ context: ctx, info, awaitSelections: true }),
+      ),
   }),
   retireBoundaryContract: t.field({
     type: BoundaryContract,
     description:
-      "Retires a contract: it accepts nothing new, and files under it keep it. Retiring a retired contract returns it unchanged. The project's default is refused (DEFAULT_CONTRACT_RETIRING) unless newDefaultId names another active contract of the same project, which becomes the default in the same transaction: a retired one is a ConflictError CONTRACT_RETIRED, an unknown one a NotFoundError, the same contract or one of another project a ValidationError.",
+      "Retires a contract: it accepts nothing new, and files under it keep it. Retiring a retired contract returns it unchanged. The project's default is refused (DEFAULT_CONTRACT_RETIRING) unless newDefaultId names another active contract of the same project, which becomes the default in the same transaction: a retired one is a ConflictError CONTRACT_RETIRED, an unknown one a NotFoundError, the same contract or one of another project a ValidationError. Needs the admin role or contract-admin of the contract's project.",
+    authScopes: { authenticated: true },
     args: {
       id: t.arg({ type: "UUID", required: true, description: "The contract to retire." }),
       newDefaultId: t.arg({
@@ -122,12 +136,19 @@ builder.mutationFields((t) => ({
       union: { description: "The retired contract, or why it was not retired." },
     },
     resolve: async (_root, { id, newDefaultId }, ctx, info) =>
-      retireContract(ctx.prisma, id, newDefaultId, await queryFromInfo({ context: ctx, info, awaitSelections: true })),
+      retireContract(
+        ctx.prisma,
+        ctx.identity,
+        id,
+        newDefaultId,
+        await queryFromInfo({ context: ctx, info, awaitSelections: true }),
+      ),
   }),
   assignContract: t.field({
     type: ProjectFile,
     description:
-      "Puts a live file under a boundary contract. Refused with a ContractViolationError naming the rule when the contract is retired or of another project, or does not admit the file's representation type, workspace or classification. A file already under the contract is returned unchanged.",
+      "Puts a live file under a boundary contract. Refused with a ContractViolationError naming the rule when the contract is retired or of another project, or does not admit the file's representation type, workspace or classification. A file already under the contract is returned unchanged. Needs a caller who may see the file and has the admin role or contract-admin of its project.",
+    authScopes: { authenticated: true },
     args: {
       fileId: t.arg({ type: "UUID", required: true, description: "The live file." }),
       contractId: t.arg({ type: "UUID", required: true, description: "The contract to hold it under." }),
@@ -141,6 +162,7 @@ builder.mutationFields((t) => ({
     resolve: async (_root, { fileId, contractId }, ctx, info) =>
       assignContract(
         ctx.prisma,
+        ctx.identity,
         fileId,
         contractId,
         await queryFromInfo({ context: ctx, info, awaitSelections: true }),

@@ -1,5 +1,9 @@
 // ProjectFile: the type, its relations, and the queries that read files. Lineage traversals
 // (ancestors, descendants, lineage) are in ../lineage; writes in ./mutations.ts.
+
+import type { Context } from "../../context.ts";
+import { visible } from "../../db/access.ts";
+import { canReadFile } from "../../domain/access.ts";
 import { Prisma } from "../../generated/prisma/client.ts";
 import { builder } from "../builder.ts";
 import { AccessLevelEnum, DataClassificationEnum, ProcessingStatusEnum } from "../enums.ts";
@@ -13,6 +17,9 @@ import {
 
 export const ProjectFile = builder.prismaObject("ProjectFile", {
   description: "A file, or a file derived from another one (a materialization), with its metadata and lineage.",
+  // Every read path filters hidden files in SQL; this is the last line: a file the caller may not
+  // read never reaches a response, even through a path that forgot to filter (it fails instead).
+  authScopes: (file, ctx) => canReadFile(ctx.identity, file),
   fields: (t) => ({
     id: t.expose("id", { type: "UUID", description: "The file's UUID (file_uuid)." }),
     projectId: t.expose("projectId", { type: "UUID", description: "The project the file belongs to." }),
@@ -70,17 +77,20 @@ export const ProjectFile = builder.prismaObject("ProjectFile", {
       select: { rootFileId: true, id: true },
       resolve: (file) => file.rootFileId ?? file.id,
     }),
-    parent: t.relation("parent", {
-      nullable: true,
-      description: "The file this one was derived from; null for a root.",
-    }),
     root: t.prismaField({
       type: "ProjectFile",
-      description: "The root of the file's lineage tree; a root file is its own root.",
+      nullable: true,
+      description:
+        "The root of the file's lineage tree (a root file is its own root); null when the caller may not see the root (`rootId` still names it).",
       select: { rootFileId: true, id: true },
-      resolve: (query, file, _args, ctx) =>
+      resolve: async (query, file, _args, ctx) => {
         // findUnique calls made in the same tick are batched by Prisma into one query
-        ctx.prisma.projectFile.findUniqueOrThrow({ ...query, where: { id: file.rootFileId ?? file.id } }),
+        const root = await ctx.prisma.projectFile.findUnique({
+          ...query,
+          where: { id: file.rootFileId ?? file.id },
+        });
+        return root && canReadFile(ctx.identity, root) ? root : null;
+      },
     }),
     accessLevel: t.expose("accessLevel", { type: AccessLevelEnum, description: "Who may see the file." }),
     permissions: t.expose("permissions", {
@@ -132,16 +142,27 @@ export const FileConnection = builder.connectionObject(
   { name: "FileEdge", description: "A file in a page of files." },
 );
 
-// The relations that are lists of files, as FileConnections (declared once FileConnection exists).
+// The relations to other files (declared once ProjectFile and FileConnection exist).
 builder.prismaObjectFields("ProjectFile", (t) => ({
+  parent: t.field({
+    type: ProjectFile,
+    nullable: true,
+    description:
+      "The file this one was derived from; null for a root, and when the caller may not see the parent (`parentId` still names it).",
+    select: (_args, _ctx, nestedSelection) => ({ parent: nestedSelection(true) }),
+    resolve: (file, _args, ctx) => (file.parent && canReadFile(ctx.identity, file.parent) ? file.parent : null),
+  }),
   children: t.relatedConnection(
     "children",
     {
       cursor: "id",
       ...pageSizes,
       totalCount: true,
-      description: "The live files derived directly from this one, oldest first.",
-      query: () => ({ where: { deletedAt: null }, orderBy: [{ createdAt: "asc" }, { id: "asc" }] }),
+      description: "The live files derived directly from this one that the caller may see, oldest first.",
+      query: (_args, ctx) => ({
+        where: visible(ctx.identity, { deletedAt: null }),
+        orderBy: [{ createdAt: "asc" }, { id: "asc" }],
+      }),
     },
     FileConnection,
   ),
@@ -151,9 +172,10 @@ builder.prismaObjectFields("ProjectFile", (t) => ({
       cursor: "id",
       ...pageSizes,
       totalCount: true,
-      description: "The live materializations registered from this file (registerMaterialization), oldest first.",
-      query: () => ({
-        where: { deletedAt: null, NOT: { materializationScope: { equals: Prisma.DbNull } } },
+      description:
+        "The live materializations registered from this file (registerMaterialization) that the caller may see, oldest first.",
+      query: (_args, ctx) => ({
+        where: visible(ctx.identity, { deletedAt: null, NOT: { materializationScope: { equals: Prisma.DbNull } } }),
         orderBy: [{ createdAt: "asc" }, { id: "asc" }],
       }),
     },
@@ -247,29 +269,52 @@ builder.queryFields((t) => ({
   file: t.prismaField({
     type: "ProjectFile",
     nullable: true,
-    description: "One file by id; null when there is no such live file.",
+    description:
+      "One file by id; null when there is no such live file or the caller may not see it (the two look the same).",
     args: { id: t.arg({ type: "UUID", required: true, description: "The file's UUID." }) },
     resolve: (query, _root, args, ctx) =>
-      ctx.prisma.projectFile.findFirst({ ...query, where: { id: args.id, deletedAt: null } }),
+      ctx.prisma.projectFile.findFirst({ ...query, where: visible(ctx.identity, { id: args.id, deletedAt: null }) }),
   }),
   files: t.prismaConnection(
     {
       type: "ProjectFile",
       cursor: "id",
       ...pageSizes,
-      description: "Live files, filtered and ordered (by default oldest first); pages are stable under ties.",
+      description:
+        "The live files the caller may see, filtered and ordered (by default oldest first); pages are stable under ties.",
       args: {
         filter: t.arg({ type: FileFilter, description: "Which files to list." }),
         orderBy: t.arg({ type: FileOrder, description: "How to order them (default: CREATED_AT ASC)." }),
       },
-      totalCount: (_parent, args, ctx) => ctx.prisma.projectFile.count({ where: filesWhere(args.filter) }),
-      resolve: (query, _root, args, ctx) =>
-        ctx.prisma.projectFile.findMany({
-          ...query,
-          where: filesWhere(args.filter),
-          orderBy: filesOrderBy(args.orderBy),
-        }),
+      totalCount: (_parent, args, ctx) =>
+        ctx.prisma.projectFile.count({ where: visible(ctx.identity, filesWhere(args.filter)) }),
+      resolve: async (query, _root, args, ctx) => {
+        const where = visible(ctx.identity, filesWhere(args.filter));
+        await assertCursorVisible(ctx, query, where);
+        return ctx.prisma.projectFile.findMany({ ...query, where, orderBy: filesOrderBy(args.orderBy) });
+      },
     },
     FileConnection,
   ),
 }));
+
+/**
+ * A page starts after (or before) its cursor's row. A cursor is only an encoded id, so a client
+ * could forge one for a file it may not see and learn from the page whether that file exists: a
+ * cursor is accepted only when its row is in the list, and refused the same way otherwise.
+ */
+async function assertCursorVisible(
+  ctx: { prisma: Context["prisma"] },
+  query: { cursor?: { id?: string } },
+  where: Prisma.ProjectFileWhereInput,
+): Promise<void> {
+  const id = query.cursor?.id;
+  if (id === undefined) return;
+  const found = await ctx.prisma.projectFile.count({ where: { AND: [where, { id }] } });
+  if (found === 0) {
+    throw badInput(
+      "The cursor is not a position in this list; pass back an `endCursor` or an edge's `cursor` unchanged.",
+      "after",
+    );
+  }
+}

@@ -22,7 +22,6 @@ const RegisterFileInput = builder.inputType("RegisterFileInput", {
     checksumSha256: t.string({ description: "SHA-256 of the content: 64 lower-case hex digits." }),
     storageBackend: t.string({ description: "Where the content lives (e.g. s3)." }),
     metadata: t.field({ type: "JSON", description: "Free-form metadata: a JSON object." }),
-    createdBy: t.string({ description: "Who registers the file." }),
     accessLevel: t.field({
       type: AccessLevelEnum,
       description: "Who may see it (default: the parent's, else PRIVATE).",
@@ -60,7 +59,9 @@ const DeletedFiles = builder.objectRef<{ deletedIds: string[] }>("DeletedFiles")
 builder.mutationFields((t) => ({
   registerFile: t.field({
     type: ProjectFile,
-    description: "Registers a root file, or a file derived from a live parent.",
+    description:
+      "Registers a root file, or a file derived from a live parent. The caller (the token's subject) is its creator. Needs a signed-in caller; a derived file needs write access to the parent.",
+    authScopes: { authenticated: true },
     args: { input: t.arg({ type: RegisterFileInput, required: true, description: "The file." }) },
     errors: {
       types: [ValidationError, NotFoundError, ContractViolationError],
@@ -69,12 +70,13 @@ builder.mutationFields((t) => ({
       union: { description: "The registered file, or why it was refused." },
     },
     resolve: async (_root, { input }, ctx, info) =>
-      registerFile(ctx.prisma, input, await queryFromInfo({ context: ctx, info, awaitSelections: true })),
+      registerFile(ctx.prisma, ctx.identity, input, await queryFromInfo({ context: ctx, info, awaitSelections: true })),
   }),
   deleteFile: t.field({
     type: DeletedFiles,
     description:
-      "Soft-deletes a file: it drops out of every list and traversal. Refused while it has live descendants, unless `cascade` deletes them too.",
+      "Soft-deletes a file: it drops out of every list and traversal. Refused while it has live descendants, unless `cascade` deletes them too. Needs write access to every file deleted.",
+    authScopes: { authenticated: true },
     args: {
       id: t.arg({ type: "UUID", required: true, description: "The file to delete." }),
       cascade: t.arg.boolean({
@@ -88,7 +90,7 @@ builder.mutationFields((t) => ({
       union: { description: "The deleted ids, or why nothing was deleted." },
     },
     resolve: async (_root, { id, cascade }, ctx) => ({
-      deletedIds: await deleteFile(ctx.prisma, id, cascade ?? false),
+      deletedIds: await deleteFile(ctx.prisma, ctx.identity, id, cascade ?? false),
     }),
   }),
 }));

@@ -6,6 +6,7 @@
 import { queryFromInfo } from "@pothos/plugin-prisma";
 import { type GraphQLResolveInfo, Kind, type SelectionSetNode } from "graphql";
 import type { Context } from "../../context.ts";
+import { visible } from "../../db/access.ts";
 import type { FileQuery } from "../../db/errors.ts";
 import type { Prisma, ProjectFile as ProjectFileRow } from "../../generated/prisma/client.ts";
 import {
@@ -20,7 +21,7 @@ import {
   lineagePage,
 } from "../../services/lineage.ts";
 import { builder } from "../builder.ts";
-import { FileConnection, ProjectFile } from "../files/index.ts";
+import { ProjectFile } from "../files/index.ts";
 import { badInput, pageSize } from "../pagination.ts";
 
 // --- cursors: an opaque base64url encoding of [depth, id], the keyset every lineage list is ordered by.
@@ -145,13 +146,14 @@ function fieldKey(info: GraphQLResolveInfo): string {
 /**
  * A file by id, with `query` (the selection the document asked for under it), batched with every
  * other file of the same field of the request into one findMany. The file is read whatever its
- * deleted_at: the traversal that found it already decided it is live.
+ * deleted_at: the traversal that found it already decided it is live. A file the caller may not
+ * see is left out by that query (undefined), so its node is a redacted one.
  */
 function loadFile(ctx: Context, group: string, selection: FileQuery, id: string): Promise<ProjectFileRow | undefined> {
   return batchLoad(ctx, `files:${group}`, id, id, async (ids) => {
     const files = (await ctx.prisma.projectFile.findMany({
       ...selection,
-      where: { id: { in: [...ids.keys()] } },
+      where: visible(ctx.identity, { id: { in: [...ids.keys()] } }),
     } as Prisma.ProjectFileFindManyArgs)) as ProjectFileRow[];
     return new Map(files.map((f) => [f.id, f]));
   });
@@ -257,7 +259,8 @@ const LineageNode = builder.objectRef<LineageNodeShape>("LineageNode").implement
     file: t.field({
       type: ProjectFile,
       nullable: true,
-      description: "The file, with its metadata; null when the caller may not see it (its position is still given).",
+      description:
+        "The file, with its metadata; null when the caller may not see it. Such a node is a redacted placeholder: its position (id, depth, distance, parent) is still given, so the tree keeps its shape, and nothing else.",
       resolve: (node) => node.file,
     }),
   }),
@@ -283,7 +286,7 @@ builder.queryFields((t) => ({
     type: LineageConnection,
     nullable: true,
     description:
-      "Walks a file's lineage tree: its ancestors (UP), its descendants (DOWN) or both, the file itself included, ordered by depth then id. Deleted files are left out. Null when there is no such live file.",
+      "Walks a file's lineage tree: its ancestors (UP), its descendants (DOWN) or both, the file itself included, ordered by depth then id. Deleted files are left out; files the caller may not see are redacted nodes. Null when there is no such live file or the caller may not see it.",
     args: {
       fileId: t.arg({ type: "UUID", required: true, description: "The file to start from." }),
       direction: t.arg({
@@ -303,7 +306,7 @@ builder.queryFields((t) => ({
       const limit = pageSize(args.first, ctx);
       const direction = args.direction ?? "DOWN";
       const query = withId(queryFromInfo({ context: ctx, info, path: ["edges", "node", "file"] }) as FileQuery);
-      const start = await findLiveStart(ctx.prisma, args.fileId);
+      const start = await findLiveStart(ctx.prisma, args.fileId, visible(ctx.identity));
       if (!start) return null;
       // The count, when asked for, runs beside the page rather than after it.
       const total = selects(info, ["totalCount"]) ? lineageCount(ctx.prisma, start, direction, maxDepth) : null;
@@ -330,26 +333,29 @@ builder.queryFields((t) => ({
 // --- ancestors and descendants on a file
 
 builder.prismaObjectFields("ProjectFile", (t) => ({
-  ancestors: t.prismaField({
-    type: ["ProjectFile"],
-    description: "The file's live ancestors, root first, its parent last; empty for a root.",
+  ancestors: t.field({
+    type: [LineageNode],
+    description:
+      "The file's live ancestors, root first, its parent last; empty for a root. An ancestor the caller may not see is a redacted node (`file` is null).",
     select: LINEAGE_SELECT,
-    resolve: async (query, file, _args, ctx, info) => {
-      const selection = withId(query);
+    resolve: async (file, _args, ctx, info) => {
       if (file.parentFileId === null) return [];
+      const selection = withId(queryFromInfo({ context: ctx, info, path: ["file"] }) as FileQuery);
       const chain =
         (await batchLoad(ctx, "ancestors", file.id, startOf(file), (starts) =>
           ancestorsOf(ctx.prisma, [...starts.values()]),
         )) ?? [];
       const group = fieldKey(info);
-      const files = await Promise.all(chain.map((row) => loadFile(ctx, group, selection, row.id)));
-      return files.filter((f): f is ProjectFileRow => f !== undefined);
+      const files = selects(info, ["file"])
+        ? await Promise.all(chain.map((row) => loadFile(ctx, group, selection, row.id)))
+        : [];
+      return chain.map((row, i) => ({ ...row, distance: row.depth - file.lineageDepth, file: files[i] ?? null }));
     },
   }),
   descendants: t.field({
-    type: FileConnection,
+    type: LineageConnection,
     description:
-      "The file's live descendants (the file itself left out), ordered by depth, then id: its children first, then their children, and so on.",
+      "The file's live descendants (the file itself left out), ordered by depth, then id: its children first, then their children, and so on. A descendant the caller may not see is a redacted node (`file` is null).",
     select: LINEAGE_SELECT,
     args: {
       maxDepth: t.arg.int({
@@ -362,7 +368,7 @@ builder.prismaObjectFields("ProjectFile", (t) => ({
       const maxDepth = maxDepthArg(args.maxDepth);
       const after = afterArg(args.after);
       const limit = pageSize(args.first, ctx);
-      const query = withId(queryFromInfo({ context: ctx, info, path: ["edges", "node"] }) as FileQuery);
+      const query = withId(queryFromInfo({ context: ctx, info, path: ["edges", "node", "file"] }) as FileQuery);
       const start = startOf(file);
       // Every file of a list asks with the same arguments (one field of the document), so one batch
       // per field answers them all.
@@ -380,13 +386,13 @@ builder.prismaObjectFields("ProjectFile", (t) => ({
           descendantPages(ctx.prisma, [...starts.values()], { maxDepth, after, limit: limit + 1 }),
         )) ?? [];
       const page = rows.slice(0, limit);
-      const files = selects(info, ["edges"])
+      const files = selects(info, ["edges", "node", "file"])
         ? await Promise.all(page.map((row) => loadFile(ctx, group, query, row.id)))
         : [];
-      const edges = page.flatMap((row, i) => {
-        const node = files[i];
-        return node ? [{ cursor: encodeCursor(row), node }] : [];
-      });
+      const edges = page.map((row, i) => ({
+        cursor: encodeCursor(row),
+        node: { ...row, distance: row.depth - file.lineageDepth, file: files[i] ?? null },
+      }));
       const connection = {
         edges,
         pageInfo: pageInfo(rows, limit, after),

@@ -45,7 +45,6 @@ const RegisterMaterializationInput = builder.inputType("RegisterMaterializationI
     checksumSha256: t.string({ description: "SHA-256 of the content: 64 lower-case hex digits." }),
     storageBackend: t.string({ description: "Where the content lives (default: the source's)." }),
     metadata: t.field({ type: "JSON", description: "Free-form metadata: a JSON object." }),
-    materializedBy: t.string({ description: "Who (which worker or user) made it." }),
     dataClassification: t.field({
       type: DataClassificationEnum,
       description: "Its classification: at least the source's (the default); must be within the contract's ceiling.",
@@ -57,7 +56,8 @@ builder.mutationFields((t) => ({
   registerMaterialization: t.field({
     type: ProjectFile,
     description:
-      "Registers a materialization of a source file under a boundary contract. Refused with a ContractViolationError naming the rule when the contract is retired or of another project, the representation type is not allowed, the workspace is outside its scope, or the data's classification is above its ceiling.",
+      "Registers a materialization of a source file under a boundary contract. Refused with a ContractViolationError naming the rule when the contract is retired or of another project, the representation type is not allowed, the workspace is outside its scope, or the data's classification is above its ceiling. Needs write access to the source and membership of the materialization's workspace; the caller is recorded as its maker.",
+    authScopes: { authenticated: true },
     args: { input: t.arg({ type: RegisterMaterializationInput, required: true, description: "The materialization." }) },
     errors: {
       types: [ValidationError, NotFoundError, ContractViolationError, ConflictError],
@@ -66,6 +66,11 @@ builder.mutationFields((t) => ({
       union: { description: "The materialization, or why it was refused." },
     },
     resolve: async (_root, { input }, ctx, info) =>
-      registerMaterialization(ctx.prisma, input, await queryFromInfo({ context: ctx, info, awaitSelections: true })),
+      registerMaterialization(
+        ctx.prisma,
+        ctx.identity,
+        input,
+        await queryFromInfo({ context: ctx, info, awaitSelections: true }),
+      ),
   }),
 }));

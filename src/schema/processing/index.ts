@@ -44,7 +44,8 @@ builder.mutationFields((t) => ({
   updateProcessingStatus: t.field({
     type: ProjectFile,
     description:
-      "Moves a file's processing status. To PROCESSING: counts one more attempt, sets processingStartedAt and clears processingCompletedAt. To COMPLETED, FAILED or SKIPPED: sets processingCompletedAt. To FAILED: appends the error, with the attempt it ended, to processingErrors. Of two requests racing for the same move, one wins; the other gets the error that describes the state it lost to.",
+      "Moves a file's processing status. To PROCESSING: counts one more attempt, sets processingStartedAt and clears processingCompletedAt. To COMPLETED, FAILED or SKIPPED: sets processingCompletedAt. To FAILED: appends the error, with the attempt it ended, to processingErrors. Of two requests racing for the same move, one wins; the other gets the error that describes the state it lost to. Needs write access to the file.",
+    authScopes: { authenticated: true },
     args: { input: t.arg({ type: UpdateProcessingStatusInput, required: true, description: "The move." }) },
     errors: {
       types: [ValidationError, NotFoundError, InvalidTransitionError, ConflictError],
@@ -55,6 +56,7 @@ builder.mutationFields((t) => ({
     resolve: async (_root, { input }, ctx, info) =>
       updateProcessingStatus(
         ctx.prisma,
+        ctx.identity,
         {
           fileId: input.fileId,
           status: input.status as ProcessingStatus,
