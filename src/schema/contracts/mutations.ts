@@ -1,12 +1,13 @@
 // Mutations on boundary contracts: create, update, retire, and assignContract. The resolvers only
 // map GraphQL to the services in src/services/contracts.ts; every expected failure comes back as a
 // typed error.
-import { queryFromInfo } from "@pothos/plugin-prisma";
 import { ConflictError, ContractViolationError, NotFoundError, ValidationError } from "../../domain/errors.ts";
+import { jsonInputs } from "../../domain/validation.ts";
 import { assignContract, createContract, retireContract, updateContract } from "../../services/contracts.ts";
 import { builder } from "../builder.ts";
 import { DataClassificationEnum } from "../enums.ts";
 import { ProjectFile } from "../files/index.ts";
+import { resultSelection } from "../selection.ts";
 import { BoundaryContract } from "./index.ts";
 
 const CreateBoundaryContractInput = builder.inputType("CreateBoundaryContractInput", {
@@ -84,13 +85,10 @@ builder.mutationFields((t) => ({
       result: { description: "The contract was created." },
       union: { description: "The created contract, or why it was refused." },
     },
-    resolve: async (_root, { input }, ctx, info) =>
-      createContract(
-        ctx.prisma,
-        ctx.identity,
-        input,
-        await queryFromInfo({ context: ctx, info, awaitSelections: true }),
-      ),
+    resolve: async (_root, { input }, ctx, info) => {
+      jsonInputs({ scope: input.scope }, ctx.config.limits);
+      return createContract(ctx.prisma, ctx.identity, input, await resultSelection(ctx, info));
+    },
   }),
   updateBoundaryContract: t.field({
     type: BoundaryContract,
@@ -108,13 +106,7 @@ builder.mutationFields((t) => ({
       union: { description: "The changed contract, or why it was refused." },
     },
     resolve: async (_root, { id, input }, ctx, info) =>
-      updateContract(
-        ctx.prisma,
-        ctx.identity,
-        id,
-        input,
-        await queryFromInfo({ context: ctx, info, awaitSelections: true }),
-      ),
+      updateContract(ctx.prisma, ctx.identity, id, input, await resultSelection(ctx, info)),
   }),
   retireBoundaryContract: t.field({
     type: BoundaryContract,
@@ -136,13 +128,7 @@ builder.mutationFields((t) => ({
       union: { description: "The retired contract, or why it was not retired." },
     },
     resolve: async (_root, { id, newDefaultId }, ctx, info) =>
-      retireContract(
-        ctx.prisma,
-        ctx.identity,
-        id,
-        newDefaultId,
-        await queryFromInfo({ context: ctx, info, awaitSelections: true }),
-      ),
+      retireContract(ctx.prisma, ctx.identity, id, newDefaultId, await resultSelection(ctx, info)),
   }),
   assignContract: t.field({
     type: ProjectFile,
@@ -160,12 +146,6 @@ builder.mutationFields((t) => ({
       union: { description: "The file under its new contract, or why it was refused." },
     },
     resolve: async (_root, { fileId, contractId }, ctx, info) =>
-      assignContract(
-        ctx.prisma,
-        ctx.identity,
-        fileId,
-        contractId,
-        await queryFromInfo({ context: ctx, info, awaitSelections: true }),
-      ),
+      assignContract(ctx.prisma, ctx.identity, fileId, contractId, await resultSelection(ctx, info)),
   }),
 }));

@@ -1,10 +1,11 @@
 // Mutations on files: registerFile and deleteFile. The resolvers only map GraphQL to the services
 // in src/services/files.ts; every expected failure comes back as a typed error.
-import { queryFromInfo } from "@pothos/plugin-prisma";
 import { ConflictError, ContractViolationError, NotFoundError, ValidationError } from "../../domain/errors.ts";
+import { jsonInputs } from "../../domain/validation.ts";
 import { deleteFile, registerFile } from "../../services/files.ts";
 import { builder } from "../builder.ts";
 import { AccessLevelEnum, DataClassificationEnum } from "../enums.ts";
+import { resultSelection } from "../selection.ts";
 import { ProjectFile } from "./index.ts";
 
 const RegisterFileInput = builder.inputType("RegisterFileInput", {
@@ -69,8 +70,10 @@ builder.mutationFields((t) => ({
       result: { description: "The file was registered." },
       union: { description: "The registered file, or why it was refused." },
     },
-    resolve: async (_root, { input }, ctx, info) =>
-      registerFile(ctx.prisma, ctx.identity, input, await queryFromInfo({ context: ctx, info, awaitSelections: true })),
+    resolve: async (_root, { input }, ctx, info) => {
+      jsonInputs({ metadata: input.metadata, permissions: input.permissions }, ctx.config.limits);
+      return registerFile(ctx.prisma, ctx.identity, input, await resultSelection(ctx, info));
+    },
   }),
   deleteFile: t.field({
     type: DeletedFiles,

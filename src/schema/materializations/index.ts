@@ -1,12 +1,13 @@
 // registerMaterialization: what processing workers call to record a derived representation of a
 // file under a boundary contract. The rules are in src/domain/contracts.ts, the write in
 // src/services/materializations.ts.
-import { queryFromInfo } from "@pothos/plugin-prisma";
 import { ConflictError, ContractViolationError, NotFoundError, ValidationError } from "../../domain/errors.ts";
+import { jsonInputs } from "../../domain/validation.ts";
 import { registerMaterialization } from "../../services/materializations.ts";
 import { builder } from "../builder.ts";
 import { DataClassificationEnum } from "../enums.ts";
 import { ProjectFile } from "../files/index.ts";
+import { resultSelection } from "../selection.ts";
 
 const RegisterMaterializationInput = builder.inputType("RegisterMaterializationInput", {
   description:
@@ -65,12 +66,9 @@ builder.mutationFields((t) => ({
       result: { description: "The materialization was registered (or had been, with the same idempotency key)." },
       union: { description: "The materialization, or why it was refused." },
     },
-    resolve: async (_root, { input }, ctx, info) =>
-      registerMaterialization(
-        ctx.prisma,
-        ctx.identity,
-        input,
-        await queryFromInfo({ context: ctx, info, awaitSelections: true }),
-      ),
+    resolve: async (_root, { input }, ctx, info) => {
+      jsonInputs({ metadata: input.metadata, scope: input.scope }, ctx.config.limits);
+      return registerMaterialization(ctx.prisma, ctx.identity, input, await resultSelection(ctx, info));
+    },
   }),
 }));

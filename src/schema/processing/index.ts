@@ -1,12 +1,12 @@
 // updateProcessingStatus: what processing workers call to move a file through the processing
 // state machine. The rules are in src/domain/processing.ts, the write in src/services/processing.ts.
-import { queryFromInfo } from "@pothos/plugin-prisma";
 import { ConflictError, InvalidTransitionError, NotFoundError, ValidationError } from "../../domain/errors.ts";
 import type { ProcessingStatus } from "../../domain/vocabulary.ts";
 import { updateProcessingStatus } from "../../services/processing.ts";
 import { builder } from "../builder.ts";
 import { ProcessingStatusEnum } from "../enums.ts";
 import { ProjectFile } from "../files/index.ts";
+import { resultSelection } from "../selection.ts";
 
 const ProcessingErrorInput = builder.inputType("ProcessingErrorInput", {
   description: "What went wrong, reported with a move to FAILED. It is appended to the file's processingErrors.",
@@ -66,7 +66,7 @@ builder.mutationFields((t) => ({
         // No `path`: the errors plugin already marks the result union as loading ProjectFile through
         // UpdateProcessingStatusSuccess.file (its pothosIndirectInclude), and a path would be
         // followed beneath that, find nothing, and leave every relation to a query of its own.
-        await queryFromInfo({ context: ctx, info, awaitSelections: true }),
+        await resultSelection(ctx, info),
       ),
   }),
 }));
