@@ -119,3 +119,15 @@ export function assertCanCreateFile(
     throw new ForbiddenError(`You are not a member of workspace ${file.workspaceId}.`);
   }
 }
+
+/**
+ * The file about to be written, as it will be: its maker must be able to read it (an access level of
+ * WORKSPACE without a workspace of theirs, say, would hide it from them at once).
+ */
+export function assertCanReadCreated(identity: Identity, file: FileAccessFacts): void {
+  if (!canReadFile(identity, file)) {
+    throw new ForbiddenError(
+      `You could not see this file once registered (access level ${file.accessLevel}${file.workspaceId ? ` in workspace ${file.workspaceId}` : " without a workspace"}, classified ${file.dataClassification}); choose an access level that admits you.`,
+    );
+  }
+}

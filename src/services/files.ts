@@ -2,7 +2,7 @@
 // its input first, then runs in one transaction (src/db/errors.ts), so a refusal writes nothing.
 import { randomUUID } from "node:crypto";
 import { type FileQuery, type Tx, transaction } from "../db/errors.ts";
-import { assertCanCreateFile, assertCanWriteFile, canWriteFile } from "../domain/access.ts";
+import { assertCanCreateFile, assertCanReadCreated, assertCanWriteFile, canWriteFile } from "../domain/access.ts";
 import { checkContract } from "../domain/contracts.ts";
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from "../domain/errors.ts";
 import type { Identity } from "../domain/identity.ts";
@@ -84,6 +84,16 @@ export async function registerFile(
     const workspaceId = input.workspaceId ?? parent?.workspaceId ?? null;
     // A derived file lives where its parent does; only a workspace the caller chose is checked.
     assertCanCreateFile(identity, { dataClassification, workspaceId: input.workspaceId ?? null });
+    const accessLevel = input.accessLevel ?? parent?.accessLevel ?? "private";
+    const permissions = input.permissions ?? parent?.permissions ?? {};
+    assertCanReadCreated(identity, {
+      id,
+      dataClassification,
+      accessLevel,
+      workspaceId,
+      createdBy: identity.subject,
+      permissions,
+    });
     const representationType = input.representationType ?? (parent ? null : "original");
 
     const contractId =
@@ -116,8 +126,8 @@ export async function registerFile(
         storageBackend: input.storageBackend ?? null,
         metadata: (input.metadata ?? {}) as Prisma.InputJsonValue,
         createdBy: identity.subject,
-        accessLevel: input.accessLevel ?? parent?.accessLevel ?? "private",
-        permissions: (input.permissions ?? parent?.permissions ?? {}) as Prisma.InputJsonValue,
+        accessLevel,
+        permissions: permissions as Prisma.InputJsonValue,
         dataClassification,
         boundaryContractId: contractId,
         representationType,

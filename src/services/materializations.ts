@@ -3,7 +3,7 @@
 // idempotency key that makes a worker's retry return the same row.
 import { randomUUID } from "node:crypto";
 import { type FileQuery, type Tx, transaction } from "../db/errors.ts";
-import { assertCanCreateFile, assertCanWriteFile, canReadFile } from "../domain/access.ts";
+import { assertCanCreateFile, assertCanReadCreated, assertCanWriteFile, canReadFile } from "../domain/access.ts";
 import { checkContract } from "../domain/contracts.ts";
 import { ConflictError, ContractViolationError, ValidationError } from "../domain/errors.ts";
 import type { Identity } from "../domain/identity.ts";
@@ -132,6 +132,14 @@ export async function registerMaterialization(
       const dataClassification = atLeast(asked, sourceLevel);
       const workspaceId = input.workspaceId ?? source.workspaceId ?? null;
       assertCanCreateFile(identity, { dataClassification, workspaceId });
+      assertCanReadCreated(identity, {
+        id: source.id,
+        dataClassification,
+        accessLevel: source.accessLevel,
+        workspaceId,
+        createdBy: identity.subject,
+        permissions: source.permissions,
+      });
       checkContract(contract, {
         projectId: source.projectId,
         representationType: input.representationType,

@@ -380,3 +380,43 @@ describe("responses carry no trace of the rules' inputs", () => {
     expect(a.errors).toEqual(b.errors);
   });
 });
+
+describe("registering a root file", () => {
+  const REGISTER = `mutation($input: RegisterFileInput!) { registerFile(input: $input) {
+    __typename ... on Error { code message } ... on RegisterFileSuccess { file { id createdBy } } } }`;
+  const root = (extra: Record<string, unknown>) => ({
+    projectId: P2,
+    uiName: "new.csv",
+    filePath: `/r/${randomUUID()}`,
+    ...extra,
+  });
+
+  it("any signed-in caller may, as its creator; anonymous may not", async () => {
+    const r = await t.gql<{ registerFile: { __typename: string; file?: { createdBy: string } } }>(
+      REGISTER,
+      { input: root({ accessLevel: "PRIVATE", dataClassification: "INTERNAL" }) },
+      as("listedReader"),
+    );
+    expect(r.data?.registerFile).toMatchObject({ __typename: "RegisterFileSuccess", file: { createdBy: "reader" } });
+    const before = await snapshot(t.prisma);
+    const anonymous = await t.gql<{ registerFile: { __typename: string } }>(REGISTER, { input: root({}) });
+    expect(anonymous.data?.registerFile.__typename).toBe("ForbiddenError");
+    expect(await snapshot(t.prisma)).toBe(before);
+  });
+
+  it.each([
+    ["a workspace the caller is not a member of", { workspaceId: W2, accessLevel: "WORKSPACE" }],
+    ["a classification above the caller's clearance", { dataClassification: "CONFIDENTIAL" }],
+    ["an access level that would hide the file from its maker", { accessLevel: "WORKSPACE" }],
+  ])("refuses %s with a ForbiddenError, writing nothing", async (_label, extra) => {
+    const before = await snapshot(t.prisma);
+    const r = await t.gql<{ registerFile: { __typename: string; message: string } }>(
+      REGISTER,
+      { input: root(extra) },
+      as("lowClearance"), // member of W, clearance internal
+    );
+    expect(r.errors).toBeUndefined();
+    expect(r.data?.registerFile.__typename).toBe("ForbiddenError");
+    expect(await snapshot(t.prisma)).toBe(before);
+  });
+});
