@@ -1,6 +1,8 @@
 # FMS GraphQL API. Build: docker build -t fms .
-# Run on PostgreSQL:      docker run -e DATABASE_URL=postgresql://user:pass@db:5432/fms -p 4000:4000 fms
-# Run embedded (PGlite):  docker run -v fms-data:/data -p 4000:4000 fms
+# The image runs with NODE_ENV=production, so it refuses to start without authentication: set a
+# token key (README "Authentication"), e.g. AUTH="-e AUTH_JWT_SECRET=... -e AUTH_JWT_ISSUER=... -e AUTH_JWT_AUDIENCE=..."
+# Run on PostgreSQL:      docker run $AUTH -e DATABASE_URL=postgresql://user:pass@db:5432/fms -p 4000:4000 fms
+# Run embedded (PGlite):  docker run $AUTH -v fms-data:/data -p 4000:4000 fms
 # Pending migrations are applied at start (Prisma Migrate, WASM engine: nothing is downloaded).
 
 FROM node:20-bookworm-slim AS deps
