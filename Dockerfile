@@ -28,7 +28,8 @@ RUN mkdir -p /data && chown node:node /data
 USER node
 VOLUME ["/data"]
 EXPOSE 4000
+# (a GET needs the CSRF header; README "Limits")
 HEALTHCHECK --interval=15s --timeout=3s --start-period=30s --retries=3 \
-  CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||4000)+'/graphql?query=%7B__typename%7D').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
+  CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||4000)+'/graphql?query=%7B__typename%7D',{headers:{'x-graphql-yoga-csrf':'1'}}).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
 # node directly (not npm), so SIGTERM reaches the server and it shuts down gracefully
 CMD ["node", "--import", "tsx", "src/server.ts"]

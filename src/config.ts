@@ -1,5 +1,7 @@
 // The environment, parsed and validated once. Every variable the service reads is here, with its
 // default; README.md lists the same table.
+import { type AuthConfig, authConfig } from "./auth/config.ts";
+import { type PersistedOperations, readPersistedOperations } from "./hardening/persisted.ts";
 
 export type DatabaseTarget = { kind: "postgres"; url: string } | { kind: "pglite"; dir: string };
 
@@ -14,6 +16,10 @@ export interface Config {
   pageSize: { default: number; max: number };
   /** Pool size of the PostgreSQL connection pool (PGlite is single-connection). */
   poolSize: number;
+  /** What one request may ask for (README.md, "Limits"). */
+  limits: Limits;
+  /** How callers are identified: verified bearer tokens, or (never in production) development mode. */
+  auth: AuthConfig;
 }
 
 export class ConfigError extends Error {
@@ -38,6 +44,48 @@ function bool(env: Env, key: string, fallback: boolean): boolean {
   if (["1", "true", "yes", "on"].includes(raw)) return true;
   if (["0", "false", "no", "off"].includes(raw)) return false;
   throw new ConfigError(`${key} must be true or false; got "${env[key]}"`);
+}
+
+/** What one request may ask for; every value is in README.md's "Limits" table. */
+export interface Limits {
+  /** MAX_QUERY_DEPTH: how deeply selections nest (fragments do not count; introspection's __schema is not measured). */
+  depth: number;
+  /** MAX_QUERY_COMPLEXITY: the cost of an operation (src/hardening/complexity.ts). */
+  complexity: number;
+  /** MAX_ALIASES: aliased fields in an operation (`__typename` aliases are free). */
+  aliases: number;
+  /** MAX_TOKENS: lexical tokens in a document. */
+  tokens: number;
+  /** MAX_DIRECTIVES: directive uses in an operation. */
+  directives: number;
+  /** MAX_BODY_BYTES: the largest request body, declared or streamed. */
+  bodyBytes: number;
+  /** STATEMENT_TIMEOUT_MS: PostgreSQL's statement_timeout on every connection; 0 means none. */
+  statementTimeoutMs: number;
+  /** MAX_JSON_BYTES: the largest JSON input value (metadata, permissions, scope), as UTF-8 JSON text. */
+  jsonBytes: number;
+  /** MAX_JSON_DEPTH: how deeply a JSON input value's objects and arrays may nest. */
+  jsonDepth: number;
+  /** INTROSPECTION: whether __schema and __type are answered. */
+  introspection: boolean;
+  /** PERSISTED_OPERATIONS_FILE: when set, only the operations of this file (read at start) run. */
+  persistedOperations: PersistedOperations | null;
+}
+
+function limits(env: Env): Limits {
+  return {
+    depth: int(env, "MAX_QUERY_DEPTH", 12, 1, 1_000),
+    complexity: int(env, "MAX_QUERY_COMPLEXITY", 50_000, 1, 1_000_000_000),
+    aliases: int(env, "MAX_ALIASES", 20, 0, 10_000),
+    tokens: int(env, "MAX_TOKENS", 2_000, 1, 1_000_000),
+    directives: int(env, "MAX_DIRECTIVES", 20, 0, 10_000),
+    bodyBytes: int(env, "MAX_BODY_BYTES", 1_048_576, 1_024, 1_073_741_824),
+    statementTimeoutMs: int(env, "STATEMENT_TIMEOUT_MS", 15_000, 0, 86_400_000),
+    jsonBytes: int(env, "MAX_JSON_BYTES", 65_536, 2, 1_073_741_824),
+    jsonDepth: int(env, "MAX_JSON_DEPTH", 16, 1, 1_000),
+    introspection: bool(env, "INTROSPECTION", true),
+    persistedOperations: env.PERSISTED_OPERATIONS_FILE ? readPersistedOperations(env.PERSISTED_OPERATIONS_FILE) : null,
+  };
 }
 
 export function databaseTarget(env: Env = process.env): DatabaseTarget {
@@ -71,6 +119,8 @@ export function loadConfig(env: Env = process.env): Config {
     graphiql: bool(env, "GRAPHIQL", true),
     pageSize: { default: defaultPage, max: maxPage },
     poolSize: int(env, "DATABASE_POOL_SIZE", 10, 1, 1_000),
+    limits: limits(env),
+    auth: authConfig(env),
   };
 }
 

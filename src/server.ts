@@ -1,6 +1,7 @@
 // The process entry point: reads the configuration, brings the database up to date, listens.
 // The only module that acts on import.
 import { createServer } from "node:http";
+import { DEVELOPMENT_NOTICE, describeAuth } from "./auth/config.ts";
 import { ConfigError, describeTarget, loadConfig } from "./config.ts";
 import { MigrationError, openMigrated } from "./db/migrations.ts";
 import { logger } from "./logger.ts";
@@ -8,9 +9,16 @@ import { createApp } from "./yoga.ts";
 
 async function main() {
   const config = loadConfig();
+  if (config.auth.mode === "development") {
+    logger.warn({ auth: describeAuth(config.auth) }, DEVELOPMENT_NOTICE);
+  } else {
+    logger.info({ auth: describeAuth(config.auth) }, "authentication");
+  }
   logger.info({ database: describeTarget(config.database) }, "opening database");
-  const db = await openMigrated(config.database, { poolSize: config.poolSize }, (n) =>
-    logger.info(`applying ${n} pending migration(s) with Prisma Migrate`),
+  const db = await openMigrated(
+    config.database,
+    { poolSize: config.poolSize, statementTimeoutMs: config.limits.statementTimeoutMs },
+    (n) => logger.info(`applying ${n} pending migration(s) with Prisma Migrate`),
   );
   const yoga = createApp({ db, config });
   const server = createServer(yoga);
@@ -42,6 +50,7 @@ async function main() {
     logger.info({ url }, "listening");
     // The one line meant for a person at a terminal (and for tests that start the server).
     console.log(`FMS GraphQL API ready at ${url}${config.graphiql ? " (GraphiQL in a browser)" : ""}`);
+    if (config.auth.mode === "development") console.warn(`WARNING: ${DEVELOPMENT_NOTICE}`);
   });
 }
 

@@ -3,10 +3,11 @@
 import { randomUUID } from "node:crypto";
 import { GraphQLError } from "graphql";
 import { createYoga, type Plugin } from "graphql-yoga";
+import { authentication } from "./auth/plugin.ts";
 import type { Config } from "./config.ts";
 import type { Context } from "./context.ts";
 import type { Database } from "./db/database.ts";
-import { DEVELOPMENT } from "./domain/identity.ts";
+import { hardening } from "./hardening/index.ts";
 import { logger as defaultLogger, type Logger } from "./logger.ts";
 import { schema } from "./schema/index.ts";
 
@@ -62,6 +63,8 @@ function requestIds(log: Logger): { plugin: Plugin<Context>; idOf: (request: Req
 
 export function createApp({ db, config, logger = defaultLogger }: AppOptions) {
   const ids = requestIds(logger);
+  const auth = authentication(config.auth, { logger, requestId: ids.idOf });
+  const guard = hardening(config, logger);
   return createYoga<Record<string, unknown>, Context>({
     schema,
     graphqlEndpoint: "/graphql",
@@ -74,15 +77,18 @@ export function createApp({ db, config, logger = defaultLogger }: AppOptions) {
       error: (...a) => logger.error(a.map(String).join(" ")),
     },
     // Unexpected errors reach the client as "Unexpected error." with the request id; the real
-    // error is logged (see requestIds) and never sent.
-    maskedErrors: { isDev: false },
-    context: ({ request }) => ({
+    // error is logged (see requestIds) and never sent. A statement cancelled by
+    // STATEMENT_TIMEOUT_MS is reported as such (src/hardening).
+    maskedErrors: { isDev: false, maskError: guard.maskError },
+    // MAX_BODY_BYTES is enforced by src/hardening, with the limit in its message.
+    maxRequestBodySize: false,
+    context: async ({ request }) => ({
       prisma: db.prisma,
       config,
       requestId: ids.idOf(request),
-      identity: DEVELOPMENT,
+      identity: await auth.identityOf(request),
     }),
-    plugins: [ids.plugin],
+    plugins: [ids.plugin, auth.plugin, ...guard.plugins],
   });
 }
 

@@ -20,6 +20,12 @@ export interface OpenOptions {
   pglite?: PGlite;
   /** Called with every SQL statement Prisma sends (tests count them to catch N+1 queries). */
   onStatement?: (sql: string) => void;
+  /**
+   * PostgreSQL's statement_timeout, in ms, for every statement of every connection (0 or unset:
+   * none). PostgreSQL cancels a statement running longer with SQLSTATE 57014. PGlite takes the
+   * setting but cannot enforce it: its WASM build has no timer signals.
+   */
+  statementTimeoutMs?: number;
 }
 
 type AdapterFactory = NonNullable<NonNullable<ConstructorParameters<typeof PrismaClient>[0]>["adapter"]>;
@@ -34,7 +40,12 @@ function client(adapter: AdapterFactory, options: OpenOptions): PrismaClient {
 
 export async function openDatabase(target: DatabaseTarget, options: OpenOptions = {}): Promise<Database> {
   if (target.kind === "postgres") {
-    const adapter = new PrismaPg({ ...pgPoolConfig(target.url), max: options.poolSize ?? 10 });
+    const adapter = new PrismaPg({
+      ...pgPoolConfig(target.url),
+      max: options.poolSize ?? 10,
+      // sent with every new connection's startup packet, so each pooled connection has it
+      statement_timeout: options.statementTimeoutMs || undefined,
+    });
     const prisma = client(adapter, options);
     await prisma.$connect();
     return { kind: "postgres", prisma, close: () => prisma.$disconnect() };
@@ -45,6 +56,10 @@ export async function openDatabase(target: DatabaseTarget, options: OpenOptions 
     pglite = openPGlite(target.dir);
   }
   await pglite.waitReady;
+  // One connection: setting it once sets it for the session.
+  if (options.statementTimeoutMs) {
+    await pglite.exec(`SET statement_timeout = ${Math.trunc(options.statementTimeoutMs)}`);
+  }
   const db = pglite;
   const prisma = client(new PatchedPGliteFactory(db), options);
   await prisma.$connect();

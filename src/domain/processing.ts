@@ -88,6 +88,7 @@ export function validateUpdateProcessingStatus(input: UpdateProcessingStatusRequ
       ["error", "message"],
       `must be at most ${MAX_ERROR_MESSAGE} characters`,
     );
+    issues.check(!error.message.includes("\0"), ["error", "message"], v.NO_NUL);
   }
   issues.throwIfAny();
 }

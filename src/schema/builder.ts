@@ -1,6 +1,7 @@
 // The SchemaBuilder: plugins, scalars and shared types only. Object types live in one folder per
 // domain next to their queries and mutations.
 import SchemaBuilder from "@pothos/core";
+import ComplexityPlugin from "@pothos/plugin-complexity";
 import ErrorsPlugin from "@pothos/plugin-errors";
 import PrismaPlugin from "@pothos/plugin-prisma";
 import RelayPlugin from "@pothos/plugin-relay";
@@ -11,6 +12,7 @@ import { ForbiddenError } from "../domain/errors.ts";
 import { isAdmin, isAuthenticated } from "../domain/identity.ts";
 import type PrismaTypes from "../generated/pothos-types.ts";
 import { getDatamodel } from "../generated/pothos-types.ts";
+import { fieldComplexity } from "../hardening/complexity.ts";
 import { BigIntScalar, DateTimeScalar, JSONScalar, UUIDScalar } from "./scalars.ts";
 
 export const builder = new SchemaBuilder<{
@@ -34,7 +36,10 @@ export const builder = new SchemaBuilder<{
 }>({
   // Errors before scope-auth, so that a refused scope is a typed ForbiddenError result of a
   // mutation rather than a top-level error.
-  plugins: [ErrorsPlugin, ScopeAuthPlugin, PrismaPlugin, RelayPlugin],
+  plugins: [ErrorsPlugin, ScopeAuthPlugin, PrismaPlugin, RelayPlugin, ComplexityPlugin],
+  // Each field's cost, for MAX_QUERY_COMPLEXITY. The limit is checked by src/hardening before
+  // execution starts (with the request's variables), not by the plugin's resolver wrapper.
+  complexity: { fieldComplexity, disabled: true },
   scopeAuth: {
     authScopes: (ctx) => ({
       authenticated: isAuthenticated(ctx.identity),

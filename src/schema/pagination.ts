@@ -27,6 +27,10 @@ function check(args: PageArgs, max: number): void {
   }
 }
 
+// Also run on every `first`/`last` of an operation before it executes (src/hardening), so that a
+// nested list asking for too much is refused before its parent's SQL runs.
+export { check as checkPageArgs };
+
 /** Options for prismaConnection / relatedConnection: the configured default and maximum page size. */
 export const pageSizes = {
   defaultSize: (_args: PageArgs, ctx: Context) => ctx.config.pageSize.default,

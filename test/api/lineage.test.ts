@@ -303,7 +303,10 @@ describe("lineage", () => {
 
   it("ancestors: root first, nearest last; empty for a root", async () => {
     const { R, A, A1, A1x } = f;
-    const r = await t.ok<{ a: { ancestors: { id: string; depth: number; distance: number }[] }; r: { ancestors: unknown[] } }>(
+    const r = await t.ok<{
+      a: { ancestors: { id: string; depth: number; distance: number }[] };
+      r: { ancestors: unknown[] };
+    }>(
       `query($a: UUID!, $r: UUID!) { a: file(id: $a) { ancestors { id depth distance } } r: file(id: $r) { ancestors { id } } }`,
       { a: A1x.id, r: R.id },
     );

@@ -430,7 +430,9 @@ describe("updateProcessingStatus", () => {
     });
     const result = await request;
     if (!result) throw new Error("no request");
-    const reads = sql.filter((s) => /^SELECT[\s\S]*"processing_errors"[\s\S]* FROM[\s\S]*"deleted_at" IS NULL\)/.test(s));
+    const reads = sql.filter((s) =>
+      /^SELECT[\s\S]*"processing_errors"[\s\S]* FROM[\s\S]*"deleted_at" IS NULL\)/.test(s),
+    );
     expect(reads).toHaveLength(backend() === "postgres" ? 2 : 1);
     return result;
   }

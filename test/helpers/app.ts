@@ -43,20 +43,44 @@ export interface MutationOutcome {
   allowed?: string[];
 }
 
+/** How a test request is sent: a bearer token (see ./tokens.ts) and any other headers. */
+export interface RequestOptions {
+  token?: string;
+  headers?: Record<string, string>;
+}
+
+/** The request functions of a TestApp with the options bound (`t.as(token)`). */
+export interface Caller {
+  gql: TestApp["gql"];
+  ok: TestApp["ok"];
+  counted: TestApp["counted"];
+}
+
 export interface TestApp {
   app: App;
   prisma: PrismaClient;
   config: Config;
-  gql<T = Record<string, unknown>>(query: string, variables?: Record<string, unknown>): Promise<GraphQLResponse<T>>;
+  gql<T = Record<string, unknown>>(
+    query: string,
+    variables?: Record<string, unknown>,
+    options?: RequestOptions,
+  ): Promise<GraphQLResponse<T>>;
   /** Like gql, and fails the test when the response has GraphQL errors. */
-  ok<T = Record<string, unknown>>(query: string, variables?: Record<string, unknown>): Promise<T>;
+  ok<T = Record<string, unknown>>(
+    query: string,
+    variables?: Record<string, unknown>,
+    options?: RequestOptions,
+  ): Promise<T>;
   /** Runs fn and returns the SQL statements the database received meanwhile. */
   statements(fn: () => Promise<unknown>): Promise<string[]>;
   /** Like ok, and also returns the SQL statements the request sent (n of them). */
   counted<T = unknown>(
     query: string,
     variables?: Record<string, unknown>,
+    options?: RequestOptions,
   ): Promise<{ n: number; data: T; statements: string[] }>;
+  /** gql, ok and counted that send `Authorization: Bearer <token>`. */
+  as(token: string): Caller;
   /** Log lines written so far (JSON objects). */
   logs: Record<string, unknown>[];
   close(): Promise<void>;
@@ -64,8 +88,11 @@ export interface TestApp {
 
 export async function testApp(env: Record<string, string> = {}): Promise<TestApp> {
   let recording: string[] | undefined;
-  const { db, drop } = await migratedDatabase({ onStatement: (sql) => recording?.push(sql) });
   const config = loadConfig({ ...env, DATA_DIR: "memory://" });
+  const { db, drop } = await migratedDatabase({
+    onStatement: (sql) => recording?.push(sql),
+    statementTimeoutMs: config.limits.statementTimeoutMs,
+  });
   const logs: Record<string, unknown>[] = [];
   const sink = new Writable({
     write(chunk, _encoding, done) {
@@ -74,16 +101,21 @@ export async function testApp(env: Record<string, string> = {}): Promise<TestApp
     },
   });
   const app = createApp({ db, config, logger: pino({ level: "info" }, sink) });
-  const gql: TestApp["gql"] = async (query, variables) => {
+  const gql: TestApp["gql"] = async (query, variables, options = {}) => {
     const response = await app.fetch("http://test/graphql", {
       method: "POST",
-      headers: { "content-type": "application/json", accept: "application/graphql-response+json" },
+      headers: {
+        "content-type": "application/json",
+        accept: "application/graphql-response+json",
+        ...(options.token === undefined ? {} : { authorization: `Bearer ${options.token}` }),
+        ...options.headers,
+      },
       body: JSON.stringify({ query, variables }),
     });
     return { status: response.status, headers: response.headers, ...(await response.json()) };
   };
-  const ok: TestApp["ok"] = async (query, variables) => {
-    const r = await gql(query, variables);
+  const ok: TestApp["ok"] = async (query, variables, options) => {
+    const r = await gql(query, variables, options);
     if (r.errors?.length || !r.data) throw new Error(`GraphQL errors: ${JSON.stringify(r.errors)}`);
     return r.data as never;
   };
@@ -97,6 +129,13 @@ export async function testApp(env: Record<string, string> = {}): Promise<TestApp
     }
     return seen;
   };
+  const counted: TestApp["counted"] = async (query, variables, options) => {
+    let data: unknown;
+    const sent = await statements(async () => {
+      data = await ok(query, variables, options);
+    });
+    return { n: sent.length, data: data as never, statements: sent };
+  };
   return {
     app,
     prisma: db.prisma,
@@ -104,13 +143,12 @@ export async function testApp(env: Record<string, string> = {}): Promise<TestApp
     gql,
     ok,
     statements,
-    async counted(query, variables) {
-      let data: unknown;
-      const sent = await statements(async () => {
-        data = await ok(query, variables);
-      });
-      return { n: sent.length, data: data as never, statements: sent };
-    },
+    counted,
+    as: (token) => ({
+      gql: (query, variables, options) => gql(query, variables, { token, ...options }),
+      ok: (query, variables, options) => ok(query, variables, { token, ...options }),
+      counted: (query, variables, options) => counted(query, variables, { token, ...options }),
+    }),
     logs,
     close: drop,
   };

@@ -62,7 +62,9 @@ export interface MigratedDatabase {
 }
 
 /** A database at the latest migration, opened in this process, copied from the run's template. */
-export async function migratedDatabase(options: Pick<OpenOptions, "onStatement"> = {}): Promise<MigratedDatabase> {
+export async function migratedDatabase(
+  options: Pick<OpenOptions, "onStatement" | "statementTimeoutMs"> = {},
+): Promise<MigratedDatabase> {
   if (backend() === "postgres") {
     const name = uniqueName();
     await admin((c) => c.query(`CREATE DATABASE ${name} TEMPLATE ${inject("template")}`));

@@ -1,0 +1,286 @@
+// Limits on the operation a request carries, each checked before anything is resolved, so that a
+// refused operation sends no SQL:
+//   parse:      MAX_TOKENS (graphql-armor's token-counting parser);
+//   validation: MAX_QUERY_DEPTH, MAX_ALIASES, MAX_DIRECTIVES (graphql-armor's visitors), and
+//               INTROSPECTION=false;
+//   execution:  the page size (`first`/`last` at most PAGE_SIZE_MAX) and MAX_QUERY_COMPLEXITY, which
+//               depend on the variables, so they run once the variables are known and before the
+//               first resolver (Yoga caches validation results per document, whatever the variables).
+// Every refusal says which limit, its value and what the operation had, with a stable
+// extensions.code.
+import { maxAliasesRule } from "@escape.tech/graphql-armor-max-aliases";
+import { maxDepthRule } from "@escape.tech/graphql-armor-max-depth";
+import { maxDirectivesRule } from "@escape.tech/graphql-armor-max-directives";
+import { MaxTokensParserWLexer } from "@escape.tech/graphql-armor-max-tokens";
+import { createComplexityRule } from "@pothos/plugin-complexity";
+import {
+  type ASTVisitor,
+  BREAK,
+  type DocumentNode,
+  type ExecutionArgs,
+  GraphQLError,
+  getNamedType,
+  getOperationAST,
+  getVariableValues,
+  isIntrospectionType,
+  Lexer,
+  type ParseOptions,
+  Source,
+  TokenKind,
+  TypeInfo,
+  type ValidationContext,
+  type ValidationRule,
+  validate,
+  valueFromAST,
+  visit,
+  visitWithTypeInfo,
+} from "graphql";
+import { isAsyncIterable, type Plugin } from "graphql-yoga";
+import type { Limits } from "../config.ts";
+import type { Context } from "../context.ts";
+import { checkPageArgs } from "../schema/pagination.ts";
+
+/** A refused operation: a request error (400 for application/graphql-response+json clients). */
+function refusal(code: string, message: string, max: number, actual: number): GraphQLError {
+  return new GraphQLError(message, { extensions: { code, max, actual, http: { status: 400, spec: true } } });
+}
+
+// --- MAX_TOKENS
+
+class TokenLimitReached extends Error {}
+
+/** Every token of the document (the whole of it is within MAX_BODY_BYTES), for the refusal's message. */
+function countTokens(source: string | Source): number {
+  const lexer = new Lexer(typeof source === "string" ? new Source(source) : source);
+  let n = 0;
+  try {
+    while (lexer.advance().kind !== TokenKind.EOF) n++;
+  } catch {
+    // a syntax error further on: what was read so far is the count
+  }
+  return n;
+}
+
+/** graphql's parse, stopped by graphql-armor's lexer once the document has more than `max` tokens. */
+function tokenLimitedParse(max: number) {
+  return (source: string | Source, options?: ParseOptions): DocumentNode => {
+    try {
+      return new MaxTokensParserWLexer(source, {
+        ...options,
+        n: max,
+        propagateOnRejection: false,
+        onReject: [
+          () => {
+            throw new TokenLimitReached();
+          },
+        ],
+      }).parseDocument();
+    } catch (e) {
+      if (!(e instanceof TokenLimitReached)) throw e;
+      const actual = countTokens(source);
+      throw refusal(
+        "TOO_MANY_TOKENS",
+        `Token limit exceeded: the document has ${actual} tokens; at most ${max} are allowed.`,
+        max,
+        actual,
+      );
+    }
+  };
+}
+
+// --- MAX_QUERY_DEPTH, MAX_ALIASES, MAX_DIRECTIVES
+
+type ArmorRule = (options: {
+  n: number;
+  onAccept: ((ctx: ValidationContext | null, details: { n: number }) => void)[];
+  [option: string]: unknown;
+}) => (context: ValidationContext) => unknown;
+
+/**
+ * A graphql-armor visitor used to measure each operation (its own limit set out of reach), and
+ * the comparison made here, so that the error carries a code and both numbers.
+ */
+function measured(rule: ArmorRule, options: Record<string, unknown>, refuse: (n: number) => GraphQLError | undefined) {
+  const validationRule: ValidationRule = (context) =>
+    rule({
+      ...options,
+      n: Number.POSITIVE_INFINITY,
+      onAccept: [
+        (_ctx, { n }) => {
+          const error = refuse(n);
+          if (error) context.reportError(error);
+        },
+      ],
+    })(context) as ASTVisitor;
+  return validationRule;
+}
+
+function validationRules(limits: Limits): ValidationRule[] {
+  const rules = [
+    measured(maxDepthRule as ArmorRule, { ignoreIntrospection: true, flattenFragments: true }, (n) =>
+      n > limits.depth
+        ? refusal(
+            "QUERY_TOO_DEEP",
+            `Query depth limit exceeded: the operation nests fields ${n} levels deep; at most ${limits.depth} are allowed.`,
+            limits.depth,
+            n,
+          )
+        : undefined,
+    ),
+    measured(maxAliasesRule as ArmorRule, {}, (n) =>
+      n > limits.aliases
+        ? refusal(
+            "TOO_MANY_ALIASES",
+            `Alias limit exceeded: the operation uses ${n} aliases; at most ${limits.aliases} are allowed.`,
+            limits.aliases,
+            n,
+          )
+        : undefined,
+    ),
+    measured(maxDirectivesRule as ArmorRule, {}, (n) =>
+      n > limits.directives
+        ? refusal(
+            "TOO_MANY_DIRECTIVES",
+            `Directive limit exceeded: the operation uses ${n} directives; at most ${limits.directives} are allowed.`,
+            limits.directives,
+            n,
+          )
+        : undefined,
+    ),
+  ];
+  if (!limits.introspection) rules.push(noIntrospection);
+  return rules;
+}
+
+// --- INTROSPECTION=false
+
+/** graphql's NoSchemaIntrospectionCustomRule (any field of an introspection type), with a code. */
+const noIntrospection: ValidationRule = (context) => ({
+  Field(node) {
+    const type = getNamedType(context.getType());
+    if (type && isIntrospectionType(type)) {
+      context.reportError(
+        new GraphQLError(`Introspection is turned off on this server; the operation asks for "${node.name.value}".`, {
+          nodes: node,
+          extensions: { code: "INTROSPECTION_DISABLED" },
+        }),
+      );
+    }
+  },
+});
+
+/** Validation's "Did you mean ...?" hints would spell out the schema that introspection hides. */
+function withoutSuggestions<E extends Error>(error: E): E | GraphQLError {
+  const at = error.message.indexOf(" Did you mean ");
+  if (at < 0 || !(error instanceof GraphQLError)) return error;
+  return new GraphQLError(error.message.slice(0, at), {
+    nodes: error.nodes,
+    source: error.source,
+    positions: error.positions,
+    path: error.path,
+    originalError: error.originalError,
+    extensions: error.extensions,
+  });
+}
+
+// --- PAGE_SIZE_MAX and MAX_QUERY_COMPLEXITY, once the variables are known
+
+/** The first `first`/`last` argument of the executed operation outside 0..max, as the resolvers word it. */
+function pageArgumentError(args: ExecutionArgs, max: number): GraphQLError | undefined {
+  const operation = getOperationAST(args.document, args.operationName);
+  if (!operation) return undefined;
+  const variables = getVariableValues(args.schema, operation.variableDefinitions ?? [], args.variableValues ?? {});
+  if (variables.errors) return undefined; // execution reports them
+  const typeInfo = new TypeInfo(args.schema);
+  let found: GraphQLError | undefined;
+  visit(
+    args.document,
+    visitWithTypeInfo(typeInfo, {
+      OperationDefinition: (node) => (node === operation ? undefined : false),
+      Field(node) {
+        const field = typeInfo.getFieldDef();
+        for (const arg of node.arguments ?? []) {
+          const name = arg.name.value;
+          const definition = (name === "first" || name === "last") && field?.args.find((a) => a.name === name);
+          if (!definition) continue;
+          const value = valueFromAST(arg.value, definition.type, variables.coerced);
+          if (typeof value !== "number") continue;
+          try {
+            checkPageArgs({ [name]: value }, max);
+          } catch (e) {
+            const error = e as GraphQLError;
+            found = new GraphQLError(error.message, { nodes: arg, extensions: error.extensions });
+            return BREAK;
+          }
+        }
+        return undefined;
+      },
+    }),
+  );
+  return found;
+}
+
+/** The cost of the executed operation (src/hardening/complexity.ts), or undefined if it cannot be measured. */
+function costOf(args: ExecutionArgs): number | undefined {
+  let cost: number | undefined;
+  const rule = createComplexityRule({
+    context: args.contextValue as object,
+    variableValues: (args.variableValues ?? {}) as Record<string, unknown>,
+    operationName: args.operationName,
+    validate: ({ complexity }) => {
+      cost = complexity;
+    },
+  });
+  // Only this rule: the document itself was validated already. Bad variables leave the cost
+  // unmeasured, and execution reports them.
+  validate(args.schema, args.document, [rule]);
+  return cost;
+}
+
+/** The operation limits as one Yoga plugin. */
+export function operationLimits(limits: Limits, maxPageSize: number): Plugin<Context> {
+  const rules = validationRules(limits);
+  const tokenLimited = tokenLimitedParse(limits.tokens);
+  return {
+    onParse({ setParseFn }) {
+      setParseFn(tokenLimited);
+    },
+    onValidate({ addValidationRule }) {
+      for (const rule of rules) addValidationRule(rule);
+      if (limits.introspection) return undefined;
+      return ({ valid, result, setResult }) => {
+        if (!valid) setResult(result.map(withoutSuggestions));
+      };
+    },
+    onExecute({ args, setResultAndStopExecution }) {
+      const pageError = pageArgumentError(args, maxPageSize);
+      if (pageError) {
+        // As when a resolver refuses it: the field fails, so `data` is null.
+        setResultAndStopExecution({ data: null, errors: [pageError] });
+        return;
+      }
+      const cost = costOf(args);
+      if (cost !== undefined && cost > limits.complexity) {
+        setResultAndStopExecution({
+          errors: [
+            refusal(
+              "QUERY_TOO_COMPLEX",
+              `Query cost limit exceeded: the operation costs ${cost}; at most ${limits.complexity} is allowed. Every field costs 1, and the selection below a list once per item it may return (\`first\`, or the default page size): ask for fewer items or fewer nested lists.`,
+              limits.complexity,
+              cost,
+            ),
+          ],
+        });
+        return;
+      }
+      if (limits.introspection) return;
+      // The variables' coercion errors ("Field "uiNme" is not defined ... Did you mean ...?").
+      return {
+        onExecuteDone({ result, setResult }) {
+          if (isAsyncIterable(result) || !result.errors?.length) return;
+          setResult({ ...result, errors: result.errors.map(withoutSuggestions) });
+        },
+      };
+    },
+  };
+}
