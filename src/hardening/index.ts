@@ -17,6 +17,8 @@ type MaskError = (error: unknown, message: string, isDev?: boolean) => Error;
 
 /** SQLSTATE query_canceled: what PostgreSQL reports when statement_timeout cancels a statement. */
 const QUERY_CANCELED = "57014";
+/** SQLSTATE class 22, data exception: a value the database cannot take (bad text, out of range). */
+const DATA_EXCEPTION = "22";
 
 function causeOf(error: unknown): unknown {
   return error instanceof GraphQLError && error.originalError ? causeOf(error.originalError) : error;
@@ -29,7 +31,24 @@ function causeOf(error: unknown): unknown {
  */
 export function maskErrors(statementTimeoutMs: number): MaskError {
   return (error, message, isDev) => {
-    if (pgFailure(causeOf(error))?.sqlState === QUERY_CANCELED) {
+    const sqlState = pgFailure(causeOf(error))?.sqlState;
+    if (sqlState?.startsWith(DATA_EXCEPTION)) {
+      // The input checks should refuse such a value first; this is the net below them, so that a
+      // value the database cannot take is the client's error, not an "Unexpected error." (it is
+      // still logged as unexpected, with the request id, so that the missing check gets added).
+      const at = error instanceof GraphQLError ? error : undefined;
+      return new GraphQLError(
+        "A value in this request cannot be stored or compared by the database (for example text with a NUL character, or a number or date out of range).",
+        { nodes: at?.nodes, path: at?.path, extensions: { code: "BAD_USER_INPUT", sqlState } },
+      );
+    }
+    if (error instanceof GraphQLError && error.extensions.originalError !== undefined) {
+      // Yoga attaches the parser's own error to some request errors (e.g. a body that is not
+      // JSON); its message is the parser's, not ours.
+      const { originalError: _, ...extensions } = error.extensions;
+      return new GraphQLError(error.message, { nodes: error.nodes, path: error.path, extensions });
+    }
+    if (sqlState === QUERY_CANCELED) {
       const at = error instanceof GraphQLError ? error : undefined;
       return new GraphQLError(
         `The database cancelled a statement of this request: it ran longer than the limit of ${statementTimeoutMs} ms. Ask for less at once, or retry later.`,

@@ -38,7 +38,7 @@ import {
 import { isAsyncIterable, type Plugin } from "graphql-yoga";
 import type { Limits } from "../config.ts";
 import type { Context } from "../context.ts";
-import { checkPageArgs } from "../schema/pagination.ts";
+import { checkPageArgs, FOREIGN_CURSOR } from "../schema/pagination.ts";
 
 /** A refused operation: a request error (400 for application/graphql-response+json clients). */
 function refusal(code: string, message: string, max: number, actual: number): GraphQLError {
@@ -220,6 +220,54 @@ function pageArgumentError(args: ExecutionArgs, max: number): GraphQLError | und
   return found;
 }
 
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** Whether `cursor` is one the files and contracts lists write: base64 of `GPC:S:<uuid>`, exactly. */
+export function isRowCursor(cursor: string): boolean {
+  const decoded = Buffer.from(cursor, "base64").toString("utf8");
+  if (!decoded.startsWith("GPC:S:") || !UUID_RE.test(decoded.slice(6))) return false;
+  return Buffer.from(decoded).toString("base64") === cursor;
+}
+
+/**
+ * The first `after`/`before` of a files or contracts list (their cursors encode a row id) that is
+ * not such a cursor. Checked before execution, so that a tampered cursor never reaches SQL.
+ * Lineage lists check their own cursors (src/schema/lineage).
+ */
+function cursorArgumentError(args: ExecutionArgs): GraphQLError | undefined {
+  const operation = getOperationAST(args.document, args.operationName);
+  if (!operation) return undefined;
+  const variables = getVariableValues(args.schema, operation.variableDefinitions ?? [], args.variableValues ?? {});
+  if (variables.errors) return undefined; // execution reports them
+  const typeInfo = new TypeInfo(args.schema);
+  let found: GraphQLError | undefined;
+  visit(
+    args.document,
+    visitWithTypeInfo(typeInfo, {
+      OperationDefinition: (node) => (node === operation ? undefined : false),
+      Field(node) {
+        const field = typeInfo.getFieldDef();
+        const type = field && getNamedType(field.type).name;
+        if (!type?.endsWith("Connection") || type === "LineageConnection") return undefined;
+        for (const arg of node.arguments ?? []) {
+          const name = arg.name.value;
+          const definition = (name === "after" || name === "before") && field?.args.find((a) => a.name === name);
+          if (!definition) continue;
+          const value = valueFromAST(arg.value, definition.type, variables.coerced);
+          if (typeof value !== "string" || isRowCursor(value)) continue;
+          found = new GraphQLError(`\`${name}\` ${FOREIGN_CURSOR}`, {
+            nodes: arg,
+            extensions: { code: "BAD_USER_INPUT", argument: name },
+          });
+          return BREAK;
+        }
+        return undefined;
+      },
+    }),
+  );
+  return found;
+}
+
 /** The cost of the executed operation (src/hardening/complexity.ts), or undefined if it cannot be measured. */
 function costOf(args: ExecutionArgs): number | undefined {
   let cost: number | undefined;
@@ -253,7 +301,7 @@ export function operationLimits(limits: Limits, maxPageSize: number): Plugin<Con
       };
     },
     onExecute({ args, setResultAndStopExecution }) {
-      const pageError = pageArgumentError(args, maxPageSize);
+      const pageError = pageArgumentError(args, maxPageSize) ?? cursorArgumentError(args);
       if (pageError) {
         // As when a resolver refuses it: the field fails, so `data` is null.
         setResultAndStopExecution({ data: null, errors: [pageError] });

@@ -8,6 +8,9 @@ interface PageArgs {
   last?: number | null;
 }
 
+/** How every list words a cursor it did not write (after "`after` " or "`before` "). */
+export const FOREIGN_CURSOR = "is not a cursor of this list; pass back an `endCursor` or an edge's `cursor` unchanged.";
+
 /** A refused read argument: a GraphQL error with code BAD_USER_INPUT naming the argument. */
 export function badInput(message: string, argument: string, extra: Record<string, unknown> = {}): GraphQLError {
   return new GraphQLError(message, { extensions: { code: "BAD_USER_INPUT", argument, ...extra } });

@@ -27,6 +27,10 @@ function parseDateTime(value: unknown): Date {
   }
   const d = new Date(value);
   if (Number.isNaN(d.getTime())) throw new GraphQLError(`DateTime is not a real date: ${value}`);
+  // Four-digit years only, in UTC too (an offset can push 0000 or 9999 across): what every client
+  // and the database's timestamp type agree on.
+  const year = d.getUTCFullYear();
+  if (year < 1 || year > 9999) throw new GraphQLError(`DateTime must fall in the years 0001 to 9999; got ${value}`);
   return d;
 }
 
@@ -38,10 +42,20 @@ export const DateTimeScalar = new GraphQLScalarType<Date, string>({
   parseLiteral: (ast) => parseDateTime(ast.kind === Kind.STRING ? ast.value : undefined),
 });
 
+const BIGINT_MIN = -(2n ** 63n);
+const BIGINT_MAX = 2n ** 63n - 1n;
+
 function parseBigInt(value: unknown): bigint {
-  if (typeof value === "number" && Number.isSafeInteger(value)) return BigInt(value);
-  if (typeof value === "string" && /^-?\d{1,19}$/.test(value)) return BigInt(value);
-  throw new GraphQLError(`BigInt must be a whole number or a string of digits; got ${JSON.stringify(value)}`);
+  let n: bigint | undefined;
+  if (typeof value === "number" && Number.isSafeInteger(value)) n = BigInt(value);
+  else if (typeof value === "string" && /^-?\d{1,19}$/.test(value)) n = BigInt(value);
+  if (n === undefined) {
+    throw new GraphQLError(`BigInt must be a whole number or a string of digits; got ${JSON.stringify(value)}`);
+  }
+  if (n < BIGINT_MIN || n > BIGINT_MAX) {
+    throw new GraphQLError(`BigInt must fit in 64 bits (${BIGINT_MIN} to ${BIGINT_MAX}); got ${value}`);
+  }
+  return n;
 }
 
 export const BigIntScalar = new GraphQLScalarType<bigint, string>({

@@ -126,7 +126,9 @@ export function contractsWhere(filter: ContractFilterShape | null | undefined): 
   if (f.projectId) and.push({ projectId: f.projectId });
   if (f.status) and.push({ status: { in: f.status } });
   if (f.isDefault !== undefined && f.isDefault !== null) and.push({ isDefault: f.isDefault });
-  if (f.search) and.push({ name: { contains: f.search, mode: "insensitive" } });
+  if (f.search?.includes("\u0000")) throw badInput("filter.search cannot contain the NUL character", "filter.search");
+  // Prisma passes the text into ILIKE as is: escape its wildcards so that they match literally.
+  if (f.search) and.push({ name: { contains: f.search.replace(/[\\%_]/g, "\\$&"), mode: "insensitive" } });
   return { AND: and };
 }
 

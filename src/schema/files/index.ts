@@ -7,7 +7,7 @@ import { canReadFile } from "../../domain/access.ts";
 import { Prisma } from "../../generated/prisma/client.ts";
 import { builder } from "../builder.ts";
 import { AccessLevelEnum, DataClassificationEnum, ProcessingStatusEnum } from "../enums.ts";
-import { badInput, pageSizes } from "../pagination.ts";
+import { badInput, FOREIGN_CURSOR, pageSizes } from "../pagination.ts";
 import {
   MaterializationScopeRef,
   ProcessingErrorRef,
@@ -237,6 +237,10 @@ export function filesWhere(filter: FileFilterShape | null | undefined): Prisma.P
   if (f.search !== undefined && f.search !== null && (f.search.length === 0 || f.search.length > 200)) {
     throw badInput("filter.search must be 1 to 200 characters long", "filter.search");
   }
+  // PostgreSQL text cannot hold NUL, so no stored value can match one: say so rather than fail.
+  for (const key of ["search", "fileType", "mimeType", "representationType"] as const) {
+    if (f[key]?.includes("\u0000")) throw badInput(`filter.${key} cannot contain the NUL character`, `filter.${key}`);
+  }
   const and: Prisma.ProjectFileWhereInput[] = [{ deletedAt: null }];
   if (f.projectId) and.push({ projectId: f.projectId });
   if (f.workspaceId) and.push({ workspaceId: f.workspaceId });
@@ -290,7 +294,7 @@ builder.queryFields((t) => ({
         ctx.prisma.projectFile.count({ where: visible(ctx.identity, filesWhere(args.filter)) }),
       resolve: async (query, _root, args, ctx) => {
         const where = visible(ctx.identity, filesWhere(args.filter));
-        await assertCursorVisible(ctx, query, where);
+        await assertCursorVisible(ctx, args, query, where);
         return ctx.prisma.projectFile.findMany({ ...query, where, orderBy: filesOrderBy(args.orderBy) });
       },
     },
@@ -305,6 +309,7 @@ builder.queryFields((t) => ({
  */
 async function assertCursorVisible(
   ctx: { prisma: Context["prisma"] },
+  args: { before?: string | null },
   query: { cursor?: { id?: string } },
   where: Prisma.ProjectFileWhereInput,
 ): Promise<void> {
@@ -312,9 +317,7 @@ async function assertCursorVisible(
   if (id === undefined) return;
   const found = await ctx.prisma.projectFile.count({ where: { AND: [where, { id }] } });
   if (found === 0) {
-    throw badInput(
-      "The cursor is not a position in this list; pass back an `endCursor` or an edge's `cursor` unchanged.",
-      "after",
-    );
+    const name = args.before ? "before" : "after";
+    throw badInput(`\`${name}\` ${FOREIGN_CURSOR}`, name);
   }
 }

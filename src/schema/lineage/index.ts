@@ -22,7 +22,7 @@ import {
 } from "../../services/lineage.ts";
 import { builder } from "../builder.ts";
 import { ProjectFile } from "../files/index.ts";
-import { badInput, pageSize } from "../pagination.ts";
+import { badInput, FOREIGN_CURSOR, pageSize } from "../pagination.ts";
 
 // --- cursors: an opaque base64url encoding of [depth, id], the keyset every lineage list is ordered by.
 
@@ -55,10 +55,7 @@ function afterArg(after: string | null | undefined): LineagePosition | null {
   if (after === null || after === undefined) return null;
   const position = decodeCursor(after);
   if (!position) {
-    throw badInput(
-      "`after` is not a cursor of this list; pass back an `endCursor` or an edge's `cursor` unchanged.",
-      "after",
-    );
+    throw badInput(`\`after\` ${FOREIGN_CURSOR}`, "after");
   }
   return position;
 }
