@@ -37,7 +37,7 @@ const MAX_PATH = 4096;
 // Unicode's control characters (Cc): C0 (NUL, tab, line breaks, ...), DEL and C1.
 const CONTROL_RE = /\p{Cc}/u;
 // Half of a UTF-16 surrogate pair without the other half: not a character, so not valid Unicode.
-const LONE_SURROGATE_RE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+export const LONE_SURROGATE_RE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /**
  * Where a file is stored, within its storage backend (an object key or a path): not blank, at most

@@ -38,6 +38,7 @@ import {
 import { isAsyncIterable, type Plugin } from "graphql-yoga";
 import type { Limits } from "../config.ts";
 import type { Context } from "../context.ts";
+import { LONE_SURROGATE_RE } from "../domain/validation.ts";
 import { checkPageArgs, FOREIGN_CURSOR } from "../schema/pagination.ts";
 
 /** A refused operation: a request error (400 for application/graphql-response+json clients). */
@@ -268,6 +269,37 @@ function cursorArgumentError(args: ExecutionArgs): GraphQLError | undefined {
   return found;
 }
 
+/** The path of the first string in `value` (keys included) that is not well-formed UTF-16. */
+function malformedTextAt(value: unknown, path: string[]): string[] | undefined {
+  if (typeof value === "string") return LONE_SURROGATE_RE.test(value) ? path : undefined;
+  if (Array.isArray(value)) {
+    for (const [i, item] of value.entries()) {
+      const at = malformedTextAt(item, [...path, String(i)]);
+      if (at) return at;
+    }
+  } else if (value && typeof value === "object") {
+    for (const [key, item] of Object.entries(value)) {
+      const at = LONE_SURROGATE_RE.test(key) ? [...path, key] : malformedTextAt(item, [...path, key]);
+      if (at) return at;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Text with half of a surrogate pair is not Unicode: no database column, JSON document or client
+ * can hold it. GraphQL's parser refuses it in a literal; in a variable it is refused here, before
+ * the operation runs.
+ */
+function malformedTextError(args: ExecutionArgs): GraphQLError | undefined {
+  const where = malformedTextAt(args.variableValues ?? {}, ["$"]);
+  if (!where) return undefined;
+  return new GraphQLError(
+    `Text must be valid Unicode: variable ${where.join(".")} holds half of a surrogate pair (e.g. an unpaired \\ud800).`,
+    { extensions: { code: "BAD_USER_INPUT" } },
+  );
+}
+
 /** The cost of the executed operation (src/hardening/complexity.ts), or undefined if it cannot be measured. */
 function costOf(args: ExecutionArgs): number | undefined {
   let cost: number | undefined;
@@ -301,7 +333,7 @@ export function operationLimits(limits: Limits, maxPageSize: number): Plugin<Con
       };
     },
     onExecute({ args, setResultAndStopExecution }) {
-      const pageError = pageArgumentError(args, maxPageSize) ?? cursorArgumentError(args);
+      const pageError = malformedTextError(args) ?? pageArgumentError(args, maxPageSize) ?? cursorArgumentError(args);
       if (pageError) {
         // As when a resolver refuses it: the field fails, so `data` is null.
         setResultAndStopExecution({ data: null, errors: [pageError] });

@@ -117,6 +117,47 @@ describe("filters", () => {
   });
 });
 
+describe("text that is not Unicode", () => {
+  // half of a surrogate pair: JSON can spell it (\ud800), but no column or document can hold it
+  it.each([
+    [
+      "a mutation variable",
+      `mutation($d: String) { updateBoundaryContract(id: "${randomUUID()}", input: { description: $d }) { __typename } }`,
+      { d: "\ud800lone" },
+    ],
+    [
+      "a filter variable",
+      `query($f: ContractFilter) { contracts(filter: $f) { totalCount } }`,
+      { f: { search: "\udc00" } },
+    ],
+    [
+      "a key of a JSON variable",
+      `mutation($m: JSON) { registerFile(input: { projectId: "${randomUUID()}", uiName: "x", filePath: "/x", metadata: $m }) { __typename } }`,
+      { m: { "k\ud800": 1 } },
+    ],
+  ])("in %s is refused before any SQL, naming where", async (_label, query, variables) => {
+    let r: Awaited<ReturnType<TestApp["gql"]>> | undefined;
+    const sent = await t.statements(async () => {
+      r = await t.gql(query, variables);
+    });
+    expect(sent).toEqual([]);
+    expect(r?.errors?.[0]?.message).toMatch(/^Text must be valid Unicode: variable \$\.\w+/);
+    expect(r?.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT");
+  });
+
+  it("in a literal, GraphQL's parser refuses it, escaped or not", async () => {
+    for (const literal of ["a\\ud800", "a\ud800"]) {
+      const sent = await t.statements(async () => {
+        const r = await t.gql(`{ files(filter: { search: "${literal}" }) { totalCount } }`);
+        expect(r.errors?.[0]?.message).toMatch(
+          /^Syntax Error: Invalid (Unicode escape sequence|character within String)/,
+        );
+      });
+      expect(sent).toEqual([]);
+    }
+  });
+});
+
 describe("request errors", () => {
   it("a body that is not JSON is a 400 that names no parser internals", async () => {
     const res = await t.app.fetch("http://test/graphql", {
