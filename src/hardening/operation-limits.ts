@@ -186,41 +186,6 @@ function withoutSuggestions<E extends Error>(error: E): E | GraphQLError {
 
 // --- PAGE_SIZE_MAX and MAX_QUERY_COMPLEXITY, once the variables are known
 
-/** The first `first`/`last` argument of the executed operation outside 0..max, as the resolvers word it. */
-function pageArgumentError(args: ExecutionArgs, max: number): GraphQLError | undefined {
-  const operation = getOperationAST(args.document, args.operationName);
-  if (!operation) return undefined;
-  const variables = getVariableValues(args.schema, operation.variableDefinitions ?? [], args.variableValues ?? {});
-  if (variables.errors) return undefined; // execution reports them
-  const typeInfo = new TypeInfo(args.schema);
-  let found: GraphQLError | undefined;
-  visit(
-    args.document,
-    visitWithTypeInfo(typeInfo, {
-      OperationDefinition: (node) => (node === operation ? undefined : false),
-      Field(node) {
-        const field = typeInfo.getFieldDef();
-        for (const arg of node.arguments ?? []) {
-          const name = arg.name.value;
-          const definition = (name === "first" || name === "last") && field?.args.find((a) => a.name === name);
-          if (!definition) continue;
-          const value = valueFromAST(arg.value, definition.type, variables.coerced);
-          if (typeof value !== "number") continue;
-          try {
-            checkPageArgs({ [name]: value }, max);
-          } catch (e) {
-            const error = e as GraphQLError;
-            found = new GraphQLError(error.message, { nodes: arg, extensions: error.extensions });
-            return BREAK;
-          }
-        }
-        return undefined;
-      },
-    }),
-  );
-  return found;
-}
-
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** Whether `cursor` is one the files and contracts lists write: base64 of `GPC:S:<uuid>`, exactly. */
@@ -230,12 +195,37 @@ export function isRowCursor(cursor: string): boolean {
   return Buffer.from(decoded).toString("base64") === cursor;
 }
 
+/** What is wrong with one list argument's value, as the resolvers would word it, or undefined. */
+function listArgumentProblem(
+  name: string,
+  value: unknown,
+  listType: string,
+  maxPageSize: number,
+): { message: string; extensions: Record<string, unknown> } | undefined {
+  if ((name === "first" || name === "last") && typeof value === "number") {
+    try {
+      checkPageArgs({ [name]: value }, maxPageSize);
+    } catch (e) {
+      const error = e as GraphQLError;
+      return { message: error.message, extensions: error.extensions };
+    }
+  }
+  // The files and contracts lists' cursors encode a row id; lineage lists check their own
+  // (src/schema/lineage). A tampered cursor must never reach SQL.
+  const rowCursors = listType.endsWith("Connection") && listType !== "LineageConnection";
+  if ((name === "after" || name === "before") && rowCursors && typeof value === "string" && !isRowCursor(value)) {
+    return { message: `\`${name}\` ${FOREIGN_CURSOR}`, extensions: { code: "BAD_USER_INPUT", argument: name } };
+  }
+  return undefined;
+}
+
 /**
- * The first `after`/`before` of a files or contracts list (their cursors encode a row id) that is
- * not such a cursor. Checked before execution, so that a tampered cursor never reaches SQL.
- * Lineage lists check their own cursors (src/schema/lineage).
+ * The first list argument of the executed operation that would be refused: a `first`/`last`
+ * outside 0..max, or an `after`/`before` that is not a cursor of its list. Checked once the
+ * variables are known, before the first resolver, so that a nested list cannot be refused only
+ * after its parent's SQL has run.
  */
-function cursorArgumentError(args: ExecutionArgs): GraphQLError | undefined {
+function listArgumentError(args: ExecutionArgs, maxPageSize: number): GraphQLError | undefined {
   const operation = getOperationAST(args.document, args.operationName);
   if (!operation) return undefined;
   const variables = getVariableValues(args.schema, operation.variableDefinitions ?? [], args.variableValues ?? {});
@@ -248,19 +238,17 @@ function cursorArgumentError(args: ExecutionArgs): GraphQLError | undefined {
       OperationDefinition: (node) => (node === operation ? undefined : false),
       Field(node) {
         const field = typeInfo.getFieldDef();
-        const type = field && getNamedType(field.type).name;
-        if (!type?.endsWith("Connection") || type === "LineageConnection") return undefined;
+        if (!field) return undefined;
+        const listType = getNamedType(field.type).name;
         for (const arg of node.arguments ?? []) {
-          const name = arg.name.value;
-          const definition = (name === "after" || name === "before") && field?.args.find((a) => a.name === name);
+          const definition = field.args.find((a) => a.name === arg.name.value);
           if (!definition) continue;
           const value = valueFromAST(arg.value, definition.type, variables.coerced);
-          if (typeof value !== "string" || isRowCursor(value)) continue;
-          found = new GraphQLError(`\`${name}\` ${FOREIGN_CURSOR}`, {
-            nodes: arg,
-            extensions: { code: "BAD_USER_INPUT", argument: name },
-          });
-          return BREAK;
+          const problem = listArgumentProblem(arg.name.value, value, listType, maxPageSize);
+          if (problem) {
+            found = new GraphQLError(problem.message, { nodes: arg, extensions: problem.extensions });
+            return BREAK;
+          }
         }
         return undefined;
       },
@@ -333,7 +321,7 @@ export function operationLimits(limits: Limits, maxPageSize: number): Plugin<Con
       };
     },
     onExecute({ args, setResultAndStopExecution }) {
-      const pageError = malformedTextError(args) ?? pageArgumentError(args, maxPageSize) ?? cursorArgumentError(args);
+      const pageError = malformedTextError(args) ?? listArgumentError(args, maxPageSize);
       if (pageError) {
         // As when a resolver refuses it: the field fails, so `data` is null.
         setResultAndStopExecution({ data: null, errors: [pageError] });

@@ -2,7 +2,13 @@
 // its input first, then runs in one transaction (src/db/errors.ts), so a refusal writes nothing.
 import { randomUUID } from "node:crypto";
 import { type FileQuery, type Tx, transaction } from "../db/errors.ts";
-import { assertCanCreateFile, assertCanReadCreated, assertCanWriteFile, canWriteFile } from "../domain/access.ts";
+import {
+  assertCanCreateFile,
+  assertCanReadCreated,
+  assertCanWriteFile,
+  canWriteFile,
+  type FileAccessFacts,
+} from "../domain/access.ts";
 import { checkContract } from "../domain/contracts.ts";
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from "../domain/errors.ts";
 import type { Identity } from "../domain/identity.ts";
@@ -136,15 +142,6 @@ export async function registerFile(
   });
 }
 
-interface DescendantRow {
-  id: string;
-  dataClassification: string;
-  accessLevel: string;
-  workspaceId: string | null;
-  createdBy: string | null;
-  permissions: unknown;
-}
-
 /**
  * Soft-deletes a file. While it has live descendants it is refused, unless `cascade`, which deletes
  * the whole live subtree in the same transaction. Deleting needs write access to the file, and with
@@ -159,7 +156,7 @@ export async function deleteFile(
   return transaction(prisma, async (tx) => {
     const file = await liveFile(tx, id, ["id"]);
     assertCanWriteFile(identity, file, ["id"]);
-    const descendants = await tx.$queryRaw<DescendantRow[]>`
+    const descendants = await tx.$queryRaw<FileAccessFacts[]>`
       WITH RECURSIVE sub AS (
         SELECT c.file_uuid, c.lineage_depth FROM project_files c
         WHERE c.parent_file_uuid = ${file.id}::uuid AND c.deleted_at IS NULL
