@@ -25,6 +25,8 @@ export const builder = new SchemaBuilder<{
     JSON: { Input: unknown; Output: unknown };
   };
   DefaultFieldNullability: false;
+  // A relation list checks its cursor against the caller's read rule while the query is planned.
+  AsyncSelections: true;
   AuthScopes: {
     /** Any caller with a verified token (or the development identity). */
     authenticated: boolean;

@@ -199,6 +199,16 @@ describe.each(Object.keys(CALLERS))("as %s", (name) => {
     expect(fromHidden.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT");
     expect(fromHidden.errors?.[0]?.message).toBe(fromMissing.errors?.[0]?.message);
     expect(fromHidden.data).toEqual(fromMissing.data);
+    // the same for a list of files under another row: a contract's files
+    const q2 = `query($c: UUID!, $after: String) { contract(id: $c) { files(after: $after) { edges { node { id } } } } }`;
+    const underHidden = await t.gql(q2, { c: contract.id, after: forge(hidden.file.id) }, as(name));
+    const underMissing = await t.gql(q2, { c: contract.id, after: forge(randomUUID()) }, as(name));
+    expect(underHidden.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT");
+    expect(underHidden.errors?.[0]?.message).toBe(underMissing.errors?.[0]?.message);
+    expect(underHidden.data).toEqual(underMissing.data);
+    // and a cursor of a file the caller may see still pages
+    const fromShown = await t.gql(q2, { c: contract.id, after: forge(shown.file.id) }, as(name));
+    expect(fromShown.errors).toBeUndefined();
   });
 
   const OUTCOME = `__typename ... on Error { code message } ... on NotFoundError { entity id path }`;

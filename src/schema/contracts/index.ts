@@ -5,7 +5,7 @@ import { scopeWorkspaces } from "../../domain/contracts.ts";
 import { Prisma } from "../../generated/prisma/client.ts";
 import { builder } from "../builder.ts";
 import { ContractStatusEnum, DataClassificationEnum } from "../enums.ts";
-import { FileConnection } from "../files/index.ts";
+import { FileConnection, visibleAfterCursor } from "../files/index.ts";
 import { badInput, pageSizes } from "../pagination.ts";
 
 /** The files a contract's `files` list and `fileCount` cover: live ones. */
@@ -70,7 +70,7 @@ builder.prismaObjectFields("DataBoundaryContract", (t) => ({
       totalCount: true,
       description:
         "The live files the caller may see that are held under the contract, materializations included, oldest first.",
-      query: (_args, ctx) => ({ where: visible(ctx.identity, LIVE_FILES), orderBy: OLDEST_FIRST }),
+      query: async (args, ctx) => ({ where: await visibleAfterCursor(ctx, args, LIVE_FILES), orderBy: OLDEST_FIRST }),
     },
     FileConnection,
   ),
@@ -81,7 +81,10 @@ builder.prismaObjectFields("DataBoundaryContract", (t) => ({
       ...pageSizes,
       totalCount: true,
       description: "The live materializations the caller may see that are held under the contract, oldest first.",
-      query: (_args, ctx) => ({ where: visible(ctx.identity, LIVE_MATERIALIZATIONS), orderBy: OLDEST_FIRST }),
+      query: async (args, ctx) => ({
+        where: await visibleAfterCursor(ctx, args, LIVE_MATERIALIZATIONS),
+        orderBy: OLDEST_FIRST,
+      }),
     },
     FileConnection,
   ),

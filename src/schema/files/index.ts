@@ -159,8 +159,8 @@ builder.prismaObjectFields("ProjectFile", (t) => ({
       ...pageSizes,
       totalCount: true,
       description: "The live files derived directly from this one that the caller may see, oldest first.",
-      query: (_args, ctx) => ({
-        where: visible(ctx.identity, { deletedAt: null }),
+      query: async (args, ctx) => ({
+        where: await visibleAfterCursor(ctx, args, { deletedAt: null }),
         orderBy: [{ createdAt: "asc" }, { id: "asc" }],
       }),
     },
@@ -174,8 +174,11 @@ builder.prismaObjectFields("ProjectFile", (t) => ({
       totalCount: true,
       description:
         "The live materializations registered from this file (registerMaterialization) that the caller may see, oldest first.",
-      query: (_args, ctx) => ({
-        where: visible(ctx.identity, { deletedAt: null, NOT: { materializationScope: { equals: Prisma.DbNull } } }),
+      query: async (args, ctx) => ({
+        where: await visibleAfterCursor(ctx, args, {
+          deletedAt: null,
+          NOT: { materializationScope: { equals: Prisma.DbNull } },
+        }),
         orderBy: [{ createdAt: "asc" }, { id: "asc" }],
       }),
     },
@@ -301,6 +304,26 @@ builder.queryFields((t) => ({
     FileConnection,
   ),
 }));
+
+/**
+ * `where` limited to what the caller may read, for a list of files related to another row (a
+ * file's children, a contract's files), once the page's cursor is known to be a row the caller may
+ * read: the same rule as assertCursorVisible, one count, and only when a cursor is given.
+ */
+export async function visibleAfterCursor(
+  ctx: Context,
+  args: { after?: string | null; before?: string | null },
+  where: Prisma.ProjectFileWhereInput,
+): Promise<Prisma.ProjectFileWhereInput> {
+  const scoped = visible(ctx.identity, where);
+  const cursor = args.after ?? args.before;
+  if (cursor) {
+    // Its format was checked before execution: base64 of GPC:S:<uuid>.
+    const id = Buffer.from(cursor, "base64").toString("utf8").slice("GPC:S:".length);
+    await assertCursorVisible(ctx, args, { cursor: { id } }, scoped);
+  }
+  return scoped;
+}
 
 /**
  * A page starts after (or before) its cursor's row. A cursor is only an encoded id, so a client

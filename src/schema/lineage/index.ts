@@ -302,7 +302,14 @@ builder.queryFields((t) => ({
       const after = afterArg(args.after);
       const limit = pageSize(args.first, ctx);
       const direction = args.direction ?? "DOWN";
-      const query = withId(queryFromInfo({ context: ctx, info, path: ["edges", "node", "file"] }) as FileQuery);
+      const query = withId(
+        (await queryFromInfo({
+          context: ctx,
+          info,
+          path: ["edges", "node", "file"],
+          awaitSelections: true,
+        })) as FileQuery,
+      );
       const start = await findLiveStart(ctx.prisma, args.fileId, visible(ctx.identity));
       if (!start) return null;
       // The count, when asked for, runs beside the page rather than after it.
@@ -337,7 +344,9 @@ builder.prismaObjectFields("ProjectFile", (t) => ({
     select: LINEAGE_SELECT,
     resolve: async (file, _args, ctx, info) => {
       if (file.parentFileId === null) return [];
-      const selection = withId(queryFromInfo({ context: ctx, info, path: ["file"] }) as FileQuery);
+      const selection = withId(
+        (await queryFromInfo({ context: ctx, info, path: ["file"], awaitSelections: true })) as FileQuery,
+      );
       const chain =
         (await batchLoad(ctx, "ancestors", file.id, startOf(file), (starts) =>
           ancestorsOf(ctx.prisma, [...starts.values()]),
@@ -365,7 +374,14 @@ builder.prismaObjectFields("ProjectFile", (t) => ({
       const maxDepth = maxDepthArg(args.maxDepth);
       const after = afterArg(args.after);
       const limit = pageSize(args.first, ctx);
-      const query = withId(queryFromInfo({ context: ctx, info, path: ["edges", "node", "file"] }) as FileQuery);
+      const query = withId(
+        (await queryFromInfo({
+          context: ctx,
+          info,
+          path: ["edges", "node", "file"],
+          awaitSelections: true,
+        })) as FileQuery,
+      );
       const start = startOf(file);
       // Every file of a list asks with the same arguments (one field of the document), so one batch
       // per field answers them all.
