@@ -156,6 +156,14 @@ function loadFile(ctx: Context, group: string, selection: FileQuery, id: string)
   });
 }
 
+/**
+ * The selection the document asked for on the files at `path` below the field, with their id.
+ * Awaited, because a relation list below may check its cursor while it is planned.
+ */
+async function fileSelection(ctx: Context, info: GraphQLResolveInfo, path: string[]): Promise<FileQuery> {
+  return withId((await queryFromInfo({ context: ctx, info, path, awaitSelections: true })) as FileQuery);
+}
+
 /** The rows are matched back to their ids, so the id is read even if nothing asked for it. */
 function withId(query: FileQuery): FileQuery {
   return query.select ? { ...query, select: { ...query.select, id: true } } : { ...query };
@@ -302,14 +310,7 @@ builder.queryFields((t) => ({
       const after = afterArg(args.after);
       const limit = pageSize(args.first, ctx);
       const direction = args.direction ?? "DOWN";
-      const query = withId(
-        (await queryFromInfo({
-          context: ctx,
-          info,
-          path: ["edges", "node", "file"],
-          awaitSelections: true,
-        })) as FileQuery,
-      );
+      const query = await fileSelection(ctx, info, ["edges", "node", "file"]);
       const start = await findLiveStart(ctx.prisma, args.fileId, visible(ctx.identity));
       if (!start) return null;
       // The count, when asked for, runs beside the page rather than after it.
@@ -344,9 +345,7 @@ builder.prismaObjectFields("ProjectFile", (t) => ({
     select: LINEAGE_SELECT,
     resolve: async (file, _args, ctx, info) => {
       if (file.parentFileId === null) return [];
-      const selection = withId(
-        (await queryFromInfo({ context: ctx, info, path: ["file"], awaitSelections: true })) as FileQuery,
-      );
+      const selection = await fileSelection(ctx, info, ["file"]);
       const chain =
         (await batchLoad(ctx, "ancestors", file.id, startOf(file), (starts) =>
           ancestorsOf(ctx.prisma, [...starts.values()]),
@@ -374,14 +373,7 @@ builder.prismaObjectFields("ProjectFile", (t) => ({
       const maxDepth = maxDepthArg(args.maxDepth);
       const after = afterArg(args.after);
       const limit = pageSize(args.first, ctx);
-      const query = withId(
-        (await queryFromInfo({
-          context: ctx,
-          info,
-          path: ["edges", "node", "file"],
-          awaitSelections: true,
-        })) as FileQuery,
-      );
+      const query = await fileSelection(ctx, info, ["edges", "node", "file"]);
       const start = startOf(file);
       // Every file of a list asks with the same arguments (one field of the document), so one batch
       // per field answers them all.
