@@ -1,12 +1,22 @@
-// Lineage reads: the SQL behind `lineage`, `ancestors` and `descendants`. Every traversal
+// Lineage reads: the SQL behind `lineage`, `ancestors` and `descendants`. A page of a traversal is
+// ONE statement: it finds the start (for `lineage`, with the caller's read rule), walks the tree,
+// pages, and reads the columns of the page's files the caller may see (the read rule in SQL: a
+// hidden file's columns never leave the database). Every traversal
 //   - drops deleted files from its output (they are walked through, not stopped at, so a subtree
 //     walked from a node and the same subtree read by its root agree even on inconsistent data);
 //   - follows an edge only when the child's depth is its parent's + 1, so bad data (a cycle, a
 //     depth that skips) can never loop or be reached twice;
 //   - orders by (lineage_depth, file_uuid) and pages with a keyset on that pair, so a page never
 //     repeats or skips a row that existed before the walk, whatever is inserted meanwhile.
-// Each function takes many start files and answers for all of them in ONE statement, so a list of
+// The shapes of the walk:
+//   - below a root: one range read of the (root_file_uuid, lineage_depth, file_uuid) index, in
+//     page order, stopping at the page size;
+//   - below any other file: a recursive CTE with one row per level (the level's ids in an array),
+//     which stops at maxDepth or as soon as the levels walked hold a full page;
+//   - above a file: a recursive CTE up parent_file_uuid (at most depth rows).
+// Each function takes many start files and answers for all of them in one statement, so a list of
 // files asking for their lineage costs the same number of statements as one file.
+import { FILE_COLUMNS, type FileField } from "../db/file-columns.ts";
 import { Prisma, type PrismaClient } from "../generated/prisma/client.ts";
 
 /** lineage_depth is an INTEGER column: no depth lies beyond this. */
@@ -22,11 +32,15 @@ export interface LineageStart {
   depth: number;
 }
 
-/** One file of a traversal: its id, parent and absolute depth. */
+/**
+ * One file of a traversal: its id, parent and absolute depth, and, when columns were asked for,
+ * its row (null when the caller may not see it).
+ */
 export interface LineageRow {
   id: string;
   parentId: string | null;
   depth: number;
+  file?: Record<string, unknown> | null;
 }
 
 /** A keyset position: rows strictly after (depth, id) follow it. */
@@ -44,6 +58,15 @@ export interface PageOptions {
   limit: number;
 }
 
+/**
+ * Which columns of the page's files to read, and the caller's read rule on the row `f` (see
+ * src/db/access.ts visibleSql). Without it a traversal returns positions only.
+ */
+export interface FileRead {
+  fields: readonly FileField[];
+  visible: Prisma.Sql;
+}
+
 /** Orders rows by (depth, id), the order of every traversal (uuid order is lowercase-hex order). */
 export function compareRows(a: LineagePosition, b: LineagePosition): number {
   if (a.depth !== b.depth) return a.depth - b.depth;
@@ -58,117 +81,153 @@ export function isRoot(start: LineageStart): boolean {
   return start.parentId === null && (start.rootId === null || start.rootId === start.id);
 }
 
-/**
- * A live file's lineage columns, or null when there is no such live file (or it does not meet
- * `visible`, the caller's read rule: a hidden start is reported as a missing one).
- */
-export async function findLiveStart(
-  prisma: PrismaClient,
-  id: string,
-  visible: Prisma.ProjectFileWhereInput = {},
-): Promise<LineageStart | null> {
-  const file = await prisma.projectFile.findFirst({
-    where: { AND: [{ id, deletedAt: null }, visible] },
-    select: { id: true, parentFileId: true, rootFileId: true, lineageDepth: true },
-  });
-  return file && { id: file.id, parentId: file.parentFileId, rootId: file.rootFileId, depth: file.lineageDepth };
+// --- SQL building blocks. Every statement starts from a CTE
+//   starts(start_id, parent_id, root_id, depth, is_root)
+// and each part yields (start_id, file_uuid, parent_file_uuid, lineage_depth) rows, or
+// (start_id, n) counts, for those starts.
+
+type Mode = { page: PageOptions } | { count: { maxDepth: number | null } } | { all: true };
+
+interface Starts {
+  cte: Prisma.Sql;
+  /** Whether some start may be a root / may be another file (parts that cannot apply are left out). */
+  roots: boolean;
+  others: boolean;
 }
 
-// --- SQL building blocks. Each part yields (start_id, file_uuid, parent_file_uuid, lineage_depth)
-// rows, or (start_id, n) counts, for its starts; `run` puts the parts of one request together.
+/** Starts whose lineage columns are known (files already loaded). */
+function knownStarts(starts: LineageStart[]): Starts {
+  const values = Prisma.join(
+    starts.map(
+      (s) =>
+        Prisma.sql`(${s.id}::uuid, ${s.parentId}::uuid, ${s.rootId}::uuid, ${s.depth}::int, ${isRoot(s)}::boolean)`,
+    ),
+  );
+  return {
+    cte: Prisma.sql`starts(start_id, parent_id, root_id, depth, is_root) AS (VALUES ${values})`,
+    roots: starts.some(isRoot),
+    others: starts.some((s) => !isRoot(s)),
+  };
+}
+
+/** The live file `id`, when the caller may see it (`visible` on the row `f`); no row otherwise. */
+function lookedUpStart(id: string, visible: Prisma.Sql): Starts {
+  return {
+    cte: Prisma.sql`starts(start_id, parent_id, root_id, depth, is_root) AS (
+      SELECT f.file_uuid, f.parent_file_uuid, f.root_file_uuid, f.lineage_depth,
+        f.parent_file_uuid IS NULL AND (f.root_file_uuid IS NULL OR f.root_file_uuid = f.file_uuid)
+      FROM project_files f
+      WHERE f.file_uuid = ${id}::uuid AND f.deleted_at IS NULL AND ${visible})`,
+    roots: true,
+    others: true,
+  };
+}
 
 interface Part {
   ctes: Prisma.Sql[];
   select: Prisma.Sql;
 }
 
-type Mode = { page: PageOptions } | { count: { maxDepth: number | null } };
+const maxDepthOf = (mode: Mode) => ("page" in mode ? mode.page.maxDepth : "count" in mode ? mode.count.maxDepth : null);
 
-const keyset = (after: LineagePosition | null, alias = "") =>
-  after
-    ? Prisma.sql`AND (${Prisma.raw(alias)}lineage_depth, ${Prisma.raw(alias)}file_uuid) > (${after.depth}::int, ${after.id}::uuid)`
-    : Prisma.empty;
+/** `(alias.lineage_depth, alias.file_uuid) > after`, or TRUE. */
+function keyset(mode: Mode, alias: string): Prisma.Sql {
+  const after = "page" in mode ? mode.page.after : null;
+  return after
+    ? Prisma.sql`(${Prisma.raw(alias)}.lineage_depth, ${Prisma.raw(alias)}.file_uuid) > (${after.depth}::int, ${after.id}::uuid)`
+    : Prisma.sql`TRUE`;
+}
 
-/** The depth window below a start: its children's depth to maxDepth levels down. */
-function downWindow(start: LineageStart, maxDepth: number | null): { lo: number; hi: number } {
-  return { lo: start.depth + 1, hi: maxDepth === null ? MAX_DEPTH : Math.min(MAX_DEPTH, start.depth + maxDepth) };
+/** The deepest level below a start (`s`) that maxDepth admits. */
+function deepest(maxDepth: number | null, s = "s"): Prisma.Sql {
+  return maxDepth === null
+    ? Prisma.sql`${MAX_DEPTH}::int`
+    : Prisma.sql`LEAST(${MAX_DEPTH}::bigint, ${Prisma.raw(s)}.depth::bigint + ${maxDepth}::bigint)::int`;
 }
 
 /** Live files below roots: one index range read per root, in (depth, id) order, stopping at the limit. */
-function rangeBelowRoots(starts: LineageStart[], mode: Mode): Part {
-  const maxDepth = "page" in mode ? mode.page.maxDepth : mode.count.maxDepth;
-  const values = Prisma.join(
-    starts.map((s) => {
-      const { lo, hi } = downWindow(s, maxDepth);
-      return Prisma.sql`(${s.id}::uuid, ${lo}::int, ${hi}::int)`;
-    }),
-  );
+function rangeBelowRoots(mode: Mode): Part {
+  const window = Prisma.sql`root_file_uuid = s.start_id AND deleted_at IS NULL
+    AND lineage_depth BETWEEN s.depth + 1 AND ${deepest(maxDepthOf(mode))}`;
   if ("count" in mode) {
     return {
       ctes: [],
-      select: Prisma.sql`SELECT s.start_id, count(f.file_uuid)::int AS n
-        FROM (VALUES ${values}) AS s(start_id, lo, hi)
-        JOIN project_files f ON f.root_file_uuid = s.start_id AND f.deleted_at IS NULL
-          AND f.lineage_depth BETWEEN s.lo AND s.hi
-        GROUP BY s.start_id`,
+      select: Prisma.sql`SELECT s.start_id, c.n FROM starts s
+        CROSS JOIN LATERAL (SELECT count(*)::int AS n FROM project_files WHERE ${window}) c
+        WHERE s.is_root`,
     };
   }
+  const limit = "page" in mode ? Prisma.sql`LIMIT ${mode.page.limit}` : Prisma.empty;
   return {
     ctes: [],
-    select: Prisma.sql`SELECT s.start_id, f.file_uuid, f.parent_file_uuid, f.lineage_depth
-      FROM (VALUES ${values}) AS s(start_id, lo, hi)
+    select: Prisma.sql`SELECT s.start_id, f.file_uuid, f.parent_file_uuid, f.lineage_depth FROM starts s
       CROSS JOIN LATERAL (
-        SELECT file_uuid, parent_file_uuid, lineage_depth FROM project_files
-        WHERE root_file_uuid = s.start_id AND deleted_at IS NULL
-          AND lineage_depth BETWEEN s.lo AND s.hi ${keyset(mode.page.after)}
+        SELECT file_uuid, parent_file_uuid, lineage_depth FROM project_files t
+        WHERE s.is_root AND ${window} AND ${keyset(mode, "t")}
         ORDER BY lineage_depth, file_uuid
-        LIMIT ${mode.page.limit}
+        ${limit}
       ) AS f`,
   };
 }
 
-/** Live files below other nodes: a recursive walk down parent_file_uuid, bounded by maxDepth. */
-function walkBelow(starts: LineageStart[], mode: Mode): Part {
-  const maxDepth = "page" in mode ? mode.page.maxDepth : mode.count.maxDepth;
-  const values = Prisma.join(
-    starts.map((s) => {
-      const { lo, hi } = downWindow(s, maxDepth);
-      return Prisma.sql`(${s.id}::uuid, ${lo}::int, ${hi}::int)`;
-    }),
-  );
+/**
+ * Live files below other nodes: a recursive walk down parent_file_uuid with one row per level per
+ * start. A level row carries every id of the level (the next level is their children, deleted ones
+ * included) and, in page order, the first live rows after the keyset that still fit in the page;
+ * the walk stops at maxDepth, at an empty level, or once the levels walked fill the page.
+ */
+function walkBelow(mode: Mode): Part {
+  const maxDepth = maxDepthOf(mode);
+  const limit = "page" in mode ? mode.page.limit : null;
+  const wanted = Prisma.sql`c.deleted_at IS NULL AND ${keyset(mode, "c")}`;
+  // What a level row keeps of its files: all ids, and the live ones the output wants.
+  const level = (room: Prisma.Sql) =>
+    limit === null
+      ? Prisma.sql`array_agg(c.file_uuid) AS ids, count(*) FILTER (WHERE ${wanted})::int AS n,
+          NULL::uuid[] AS out_ids, NULL::uuid[] AS out_parents`
+      : Prisma.sql`array_agg(c.file_uuid) AS ids, count(*) FILTER (WHERE ${wanted})::int AS n,
+          (array_agg(c.file_uuid ORDER BY c.file_uuid) FILTER (WHERE ${wanted}))[1:${room}] AS out_ids,
+          (array_agg(c.parent_file_uuid ORDER BY c.file_uuid) FILTER (WHERE ${wanted}))[1:${room}] AS out_parents`;
+  const more = limit === null ? Prisma.sql`TRUE` : Prisma.sql`w.taken < ${limit}::int`;
   const ctes = [
-    Prisma.sql`down_starts(start_id, lo, hi) AS (VALUES ${values})`,
-    Prisma.sql`down_walk AS (
-      SELECT s.start_id, f.file_uuid, f.parent_file_uuid, f.lineage_depth, f.deleted_at, s.hi
-      FROM down_starts s
-      JOIN project_files f ON f.parent_file_uuid = s.start_id AND f.lineage_depth = s.lo
-      WHERE f.lineage_depth <= s.hi
+    Prisma.sql`down_walk(start_id, depth, hi, ids, taken, out_ids, out_parents) AS (
+      SELECT s.start_id, s.depth + 1, ${deepest(maxDepth)}, l.ids, l.n, l.out_ids, l.out_parents
+      FROM starts s CROSS JOIN LATERAL (
+        SELECT ${level(limit === null ? Prisma.sql`0` : Prisma.sql`${limit}::int`)}
+        FROM project_files c WHERE c.parent_file_uuid = s.start_id AND c.lineage_depth = s.depth + 1
+      ) l
+      WHERE NOT s.is_root AND s.depth + 1 <= ${deepest(maxDepth)}
       UNION ALL
-      SELECT w.start_id, c.file_uuid, c.parent_file_uuid, c.lineage_depth, c.deleted_at, w.hi
-      FROM down_walk w
-      JOIN project_files c ON c.parent_file_uuid = w.file_uuid AND c.lineage_depth = w.lineage_depth + 1
-      WHERE c.lineage_depth <= w.hi
+      SELECT w.start_id, w.depth + 1, w.hi, l.ids, w.taken + l.n, l.out_ids, l.out_parents
+      FROM down_walk w CROSS JOIN LATERAL (
+        SELECT ${level(limit === null ? Prisma.sql`0` : Prisma.sql`${limit}::int - w.taken`)}
+        FROM project_files c WHERE c.parent_file_uuid = ANY(w.ids) AND c.lineage_depth = w.depth + 1
+      ) l
+      WHERE w.ids IS NOT NULL AND w.depth + 1 <= w.hi AND ${more}
     )`,
   ];
-  return { ctes, select: output("down_walk", mode) };
+  if ("count" in mode) {
+    // `taken` adds up each level's live files: the last level's is the start's count.
+    return { ctes, select: Prisma.sql`SELECT start_id, max(taken)::int AS n FROM down_walk GROUP BY start_id` };
+  }
+  return {
+    ctes,
+    select: Prisma.sql`SELECT w.start_id, o.file_uuid, o.parent_file_uuid, w.depth AS lineage_depth
+      FROM down_walk w CROSS JOIN LATERAL unnest(w.out_ids, w.out_parents) AS o(file_uuid, parent_file_uuid)
+      WHERE w.out_ids IS NOT NULL`,
+  };
 }
 
 /** Live ancestors: a recursive walk up parent_file_uuid, at most maxDepth levels. */
-function walkAbove(starts: LineageStart[], mode: Mode | { all: true }): Part {
-  const maxDepth = "page" in mode ? mode.page.maxDepth : "count" in mode ? mode.count.maxDepth : null;
-  const values = Prisma.join(
-    starts.map((s) => {
-      const lo = maxDepth === null ? 0 : Math.max(0, s.depth - maxDepth);
-      return Prisma.sql`(${s.id}::uuid, ${s.parentId}::uuid, ${s.depth}::int, ${lo}::int)`;
-    }),
-  );
+function walkAbove(mode: Mode): Part {
+  const maxDepth = maxDepthOf(mode);
+  const lo = maxDepth === null ? Prisma.sql`0` : Prisma.sql`GREATEST(0, s.depth - ${maxDepth}::int)`;
   const ctes = [
-    Prisma.sql`up_starts(start_id, parent_id, depth, lo) AS (VALUES ${values})`,
     Prisma.sql`up_walk AS (
-      SELECT s.start_id, p.file_uuid, p.parent_file_uuid, p.lineage_depth, p.deleted_at, s.lo
-      FROM up_starts s
+      SELECT s.start_id, p.file_uuid, p.parent_file_uuid, p.lineage_depth, p.deleted_at, ${lo} AS lo
+      FROM starts s
       JOIN project_files p ON p.file_uuid = s.parent_id AND p.lineage_depth = s.depth - 1
-      WHERE p.lineage_depth >= s.lo
+      WHERE p.lineage_depth >= ${lo}
       UNION ALL
       SELECT w.start_id, p.file_uuid, p.parent_file_uuid, p.lineage_depth, p.deleted_at, w.lo
       FROM up_walk w
@@ -176,151 +235,239 @@ function walkAbove(starts: LineageStart[], mode: Mode | { all: true }): Part {
       WHERE p.lineage_depth >= w.lo
     )`,
   ];
+  if ("count" in mode) {
+    return {
+      ctes,
+      select: Prisma.sql`SELECT start_id, count(*)::int AS n FROM up_walk WHERE deleted_at IS NULL GROUP BY start_id`,
+    };
+  }
   if ("all" in mode) {
     return {
       ctes,
-      select: Prisma.sql`SELECT start_id, file_uuid, parent_file_uuid, lineage_depth
-        FROM up_walk WHERE deleted_at IS NULL`,
+      select: Prisma.sql`SELECT start_id, file_uuid, parent_file_uuid, lineage_depth FROM up_walk WHERE deleted_at IS NULL`,
     };
   }
-  return { ctes, select: output("up_walk", mode) };
+  return {
+    ctes,
+    select: Prisma.sql`SELECT start_id, file_uuid, parent_file_uuid, lineage_depth FROM (
+        SELECT start_id, file_uuid, parent_file_uuid, lineage_depth,
+          row_number() OVER (PARTITION BY start_id ORDER BY lineage_depth, file_uuid) AS rn
+        FROM up_walk u WHERE deleted_at IS NULL AND ${keyset(mode, "u")}
+      ) AS ranked
+      WHERE rn <= ${mode.page.limit}`,
+  };
 }
 
-/** A walk's live rows: per start, the first `limit` after the keyset, or how many there are. */
-function output(walk: string, mode: Mode): Prisma.Sql {
-  const from = Prisma.raw(walk);
-  if ("count" in mode) {
-    return Prisma.sql`SELECT start_id, count(*)::int AS n FROM ${from} WHERE deleted_at IS NULL GROUP BY start_id`;
-  }
-  return Prisma.sql`SELECT start_id, file_uuid, parent_file_uuid, lineage_depth FROM (
-      SELECT start_id, file_uuid, parent_file_uuid, lineage_depth,
-        row_number() OVER (PARTITION BY start_id ORDER BY lineage_depth, file_uuid) AS rn
-      FROM ${from} WHERE deleted_at IS NULL ${keyset(mode.page.after)}
-    ) AS ranked
-    WHERE rn <= ${mode.page.limit}`;
+/** The start itself, as a row of its own lineage (`lineage` includes the file it starts at). */
+function self(mode: Mode): Part {
+  return {
+    ctes: [],
+    select: Prisma.sql`SELECT s.start_id, s.start_id AS file_uuid, s.parent_id AS parent_file_uuid,
+      s.depth AS lineage_depth FROM starts s WHERE ${keysetOn(mode)}`,
+  };
 }
 
-/** The parts that find the descendants of `starts`: range reads for roots, a walk for the rest. */
-function descendantParts(starts: LineageStart[], mode: Mode): Part[] {
-  const maxDepth = "page" in mode ? mode.page.maxDepth : mode.count.maxDepth;
-  if (maxDepth === 0) return [];
-  const roots = starts.filter(isRoot);
-  const others = starts.filter((s) => !isRoot(s));
-  const parts: Part[] = [];
-  if (roots.length > 0) parts.push(rangeBelowRoots(roots, mode));
-  if (others.length > 0) parts.push(walkBelow(others, mode));
-  return parts;
+/** The keyset on a start row (whose columns are start_id and depth). */
+function keysetOn(mode: Mode): Prisma.Sql {
+  const after = "page" in mode ? mode.page.after : null;
+  return after ? Prisma.sql`(s.depth, s.start_id) > (${after.depth}::int, ${after.id}::uuid)` : Prisma.sql`TRUE`;
 }
 
-function ancestorParts(starts: LineageStart[], mode: Mode): Part[] {
-  const maxDepth = "page" in mode ? mode.page.maxDepth : mode.count.maxDepth;
-  const withParents = starts.filter((s) => s.parentId !== null && s.depth > 0);
-  return maxDepth === 0 || withParents.length === 0 ? [] : [walkAbove(withParents, mode)];
+/** The parts that find the descendants of the starts: range reads for roots, a walk for the rest. */
+function descendantParts(starts: Starts, mode: Mode): Part[] {
+  if (maxDepthOf(mode) === 0) return [];
+  return [...(starts.roots ? [rangeBelowRoots(mode)] : []), ...(starts.others ? [walkBelow(mode)] : [])];
 }
 
-/** Runs the parts as one statement. */
-function statement(parts: Part[]): Prisma.Sql {
-  const ctes = parts.flatMap((p) => p.ctes);
-  const body = Prisma.join(
+function ancestorParts(mode: Mode): Part[] {
+  return maxDepthOf(mode) === 0 ? [] : [walkAbove(mode)];
+}
+
+const union = (parts: Part[]) =>
+  Prisma.join(
     parts.map((p) => Prisma.sql`(${p.select})`),
     " UNION ALL ",
   );
-  return ctes.length > 0 ? Prisma.sql`WITH RECURSIVE ${Prisma.join(ctes, ", ")} ${body}` : body;
+
+const withCtes = (starts: Starts, parts: Part[], body: Prisma.Sql) =>
+  Prisma.sql`WITH RECURSIVE ${Prisma.join([starts.cte, ...parts.flatMap((p) => p.ctes)], ", ")} ${body}`;
+
+/**
+ * The statement of a page: the rows of `parts` (cut to `limit` overall when `limit` is given),
+ * with the files' columns for the caller, and one `start` row per start (so an empty page of a
+ * start that exists is told from a start that does not).
+ */
+function pageStatement(starts: Starts, parts: Part[], read: FileRead | null, limit: number | null): Prisma.Sql {
+  const rows =
+    parts.length === 0
+      ? Prisma.sql`SELECT NULL::uuid AS start_id, NULL::uuid AS file_uuid, NULL::uuid AS parent_file_uuid,
+          NULL::int AS lineage_depth WHERE FALSE`
+      : limit === null
+        ? union(parts)
+        : Prisma.sql`SELECT * FROM (${union(parts)}) u ORDER BY lineage_depth, file_uuid LIMIT ${limit}`;
+  const columns = read
+    ? Prisma.join(
+        [
+          Prisma.sql`f.file_uuid AS "f_visible"`,
+          ...read.fields.map((field) => Prisma.raw(`f.${FILE_COLUMNS[field]} AS "f_${field}"`)),
+        ],
+        ", ",
+      )
+    : Prisma.sql`NULL::uuid AS "f_visible"`;
+  const join = read
+    ? Prisma.sql`LEFT JOIN project_files f ON f.file_uuid = p.file_uuid AND ${read.visible}`
+    : Prisma.empty;
+  return withCtes(
+    starts,
+    parts,
+    Prisma.sql`, page AS (${rows})
+      SELECT 's' AS kind, s.start_id, s.start_id AS file_uuid, s.parent_id AS parent_file_uuid, s.root_id,
+        s.depth AS lineage_depth, NULL::uuid AS "f_visible" ${read ? Prisma.raw(read.fields.map((f) => `, NULL AS "f_${f}"`).join("")) : Prisma.empty}
+      FROM starts s
+      UNION ALL
+      SELECT 'r', p.start_id, p.file_uuid, p.parent_file_uuid, NULL::uuid, p.lineage_depth, ${columns}
+      FROM page p ${join}`,
+  );
 }
 
 interface RawRow {
+  kind: "s" | "r";
   start_id: string;
   file_uuid: string;
   parent_file_uuid: string | null;
-  lineage_depth: number | bigint | string;
+  root_id: string | null;
+  lineage_depth: number;
+  f_visible: string | null;
+  [column: `f_${string}`]: unknown;
 }
 
-/** Rows per start, each list in (depth, id) order. Drivers differ in how they return types: normalise. */
-async function rowsByStart(prisma: PrismaClient, parts: Part[]): Promise<Map<string, LineageRow[]>> {
-  const byStart = new Map<string, LineageRow[]>();
-  if (parts.length === 0) return byStart;
-  const raw = await prisma.$queryRaw<RawRow[]>(statement(parts));
+interface Page {
+  start: LineageStart;
+  rows: LineageRow[];
+}
+
+/** Runs a page statement: per start, the start's columns and its rows in (depth, id) order. */
+async function runPage(prisma: PrismaClient, statement: Prisma.Sql, read: FileRead | null): Promise<Map<string, Page>> {
+  const raw = await prisma.$queryRaw<RawRow[]>(statement);
+  const pages = new Map<string, Page>();
   for (const r of raw) {
-    const start = String(r.start_id);
-    const list = byStart.get(start) ?? [];
-    byStart.set(start, list);
-    list.push({
-      id: String(r.file_uuid),
-      parentId: r.parent_file_uuid === null ? null : String(r.parent_file_uuid),
-      depth: Number(r.lineage_depth),
+    if (r.kind !== "s") continue;
+    const id = String(r.start_id);
+    pages.set(id, {
+      start: { id, parentId: r.parent_file_uuid, rootId: r.root_id, depth: Number(r.lineage_depth) },
+      rows: [],
     });
   }
-  for (const list of byStart.values()) list.sort(compareRows);
-  return byStart;
+  for (const r of raw) {
+    if (r.kind !== "r") continue;
+    const row: LineageRow = { id: r.file_uuid, parentId: r.parent_file_uuid, depth: Number(r.lineage_depth) };
+    if (read) row.file = r.f_visible === null ? null : fileOf(r, read.fields);
+    pages.get(String(r.start_id))?.rows.push(row);
+  }
+  for (const page of pages.values()) page.rows.sort(compareRows);
+  return pages;
 }
 
-async function countsByStart(prisma: PrismaClient, parts: Part[]): Promise<Map<string, number>> {
+/** The file object Prisma would have returned for these fields (the driver already typed them). */
+function fileOf(r: RawRow, fields: readonly FileField[]): Record<string, unknown> {
+  const file: Record<string, unknown> = {};
+  for (const field of fields) file[field] = r[`f_${field}`];
+  return file;
+}
+
+async function runCount(prisma: PrismaClient, statement: Prisma.Sql): Promise<Map<string, number>> {
+  const raw = await prisma.$queryRaw<{ start_id: string; n: number | bigint | null }[]>(statement);
   const counts = new Map<string, number>();
-  if (parts.length === 0) return counts;
-  const raw = await prisma.$queryRaw<{ start_id: string; n: number | bigint | string }[]>(statement(parts));
-  for (const r of raw) counts.set(String(r.start_id), (counts.get(String(r.start_id)) ?? 0) + Number(r.n));
+  for (const r of raw) counts.set(String(r.start_id), (counts.get(String(r.start_id)) ?? 0) + Number(r.n ?? 0));
   return counts;
 }
 
-const selfRow = (start: LineageStart): LineageRow => ({ id: start.id, parentId: start.parentId, depth: start.depth });
+function countStatement(starts: Starts, parts: Part[], withSelf: boolean): Prisma.Sql {
+  const selves = withSelf ? [Prisma.sql`SELECT start_id, 1 AS n FROM starts`] : [];
+  const all = [...parts.map((p) => p.select), ...selves];
+  if (all.length === 0) return withCtes(starts, [], Prisma.sql`SELECT start_id, 0 AS n FROM starts`);
+  return withCtes(
+    starts,
+    parts,
+    Prisma.sql`SELECT start_id, sum(n)::int AS n FROM (${Prisma.join(
+      all.map((s) => Prisma.sql`(${s})`),
+      " UNION ALL ",
+    )}) c GROUP BY start_id`,
+  );
+}
+
+const partsFor = (starts: Starts, direction: LineageDirection, mode: Mode) => [
+  ...(direction === "DOWN" ? [] : ancestorParts(mode)),
+  ...(direction === "UP" ? [] : descendantParts(starts, mode)),
+];
 
 /**
- * One page of a file's lineage in (depth, id) order: its ancestors (UP), descendants (DOWN) or
- * both, and the file itself, at most `limit` rows after `after`. One statement at most: the
- * ancestors are above the file and the descendants below it, so the two parts never interleave
- * and each is paged on its own before they are merged.
+ * One page of the lineage of the live file `id`, if the caller may see it (`visible`, the read
+ * rule on the row `f`), in (depth, id) order: its ancestors (UP), descendants (DOWN) or both, and
+ * the file itself, at most `limit` rows after `after`. One statement; null when there is no such
+ * file.
  */
 export async function lineagePage(
   prisma: PrismaClient,
-  start: LineageStart,
+  id: string,
+  visible: Prisma.Sql,
   direction: LineageDirection,
   options: PageOptions,
-): Promise<LineageRow[]> {
+  read: FileRead | null,
+): Promise<Page | null> {
+  const starts = lookedUpStart(id, visible);
   const mode = { page: options };
-  const parts = [
-    ...(direction === "DOWN" ? [] : ancestorParts([start], mode)),
-    ...(direction === "UP" ? [] : descendantParts([start], mode)),
-  ];
-  const rows = (await rowsByStart(prisma, parts)).get(start.id) ?? [];
-  if (!options.after || compareRows(start, options.after) > 0) rows.push(selfRow(start));
-  return rows.sort(compareRows).slice(0, options.limit);
+  const parts = [...partsFor(starts, direction, mode), self(mode)];
+  return (await runPage(prisma, pageStatement(starts, parts, read, options.limit), read)).get(id) ?? null;
 }
 
-/** How many files a file's lineage holds in that direction (the file itself included). */
+/** How many files the lineage of the live file `id` holds in that direction (the file included). */
 export async function lineageCount(
   prisma: PrismaClient,
-  start: LineageStart,
+  id: string,
+  visible: Prisma.Sql,
   direction: LineageDirection,
   maxDepth: number | null,
 ): Promise<number> {
-  const mode = { count: { maxDepth } };
-  const parts = [
-    ...(direction === "DOWN" ? [] : ancestorParts([start], mode)),
-    ...(direction === "UP" ? [] : descendantParts([start], mode)),
-  ];
-  return 1 + ((await countsByStart(prisma, parts)).get(start.id) ?? 0);
+  const starts = lookedUpStart(id, visible);
+  const parts = partsFor(starts, direction, { count: { maxDepth } });
+  return (await runCount(prisma, countStatement(starts, parts, true))).get(id) ?? 0;
 }
 
 /** A page of live descendants (the file itself excluded) for each of many files, in one statement. */
-export function descendantPages(
+export async function descendantPages(
   prisma: PrismaClient,
   starts: LineageStart[],
   options: PageOptions,
+  read: FileRead | null,
 ): Promise<Map<string, LineageRow[]>> {
-  return rowsByStart(prisma, descendantParts(starts, { page: options }));
+  const known = knownStarts(starts);
+  const parts = descendantParts(known, { page: options });
+  if (parts.length === 0) return new Map();
+  const pages = await runPage(prisma, pageStatement(known, parts, read, null), read);
+  return new Map([...pages].map(([id, page]) => [id, page.rows]));
 }
 
 /** How many live descendants each of many files has (within maxDepth levels), in one statement. */
-export function descendantCounts(
+export async function descendantCounts(
   prisma: PrismaClient,
   starts: LineageStart[],
   maxDepth: number | null,
 ): Promise<Map<string, number>> {
-  return countsByStart(prisma, descendantParts(starts, { count: { maxDepth } }));
+  const known = knownStarts(starts);
+  const parts = descendantParts(known, { count: { maxDepth } });
+  return parts.length === 0 ? new Map() : runCount(prisma, countStatement(known, parts, false));
 }
 
 /** The live ancestors of each of many files, root first, in one statement. */
-export async function ancestorsOf(prisma: PrismaClient, starts: LineageStart[]): Promise<Map<string, LineageRow[]>> {
+export async function ancestorsOf(
+  prisma: PrismaClient,
+  starts: LineageStart[],
+  read: FileRead | null,
+): Promise<Map<string, LineageRow[]>> {
   const withParents = starts.filter((s) => s.parentId !== null && s.depth > 0);
-  return withParents.length === 0 ? new Map() : rowsByStart(prisma, [walkAbove(withParents, { all: true })]);
+  if (withParents.length === 0) return new Map();
+  const known = knownStarts(withParents);
+  const pages = await runPage(prisma, pageStatement(known, [walkAbove({ all: true })], read, null), read);
+  return new Map([...pages].map(([id, page]) => [id, page.rows]));
 }

@@ -1,7 +1,7 @@
 // Reading files over HTTP: file(id) and files(first, after), bounded pages, request ids.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type GraphQLResponse, type TestApp, testApp } from "../helpers/app.ts";
-import { buildContract, buildFile } from "../helpers/factories.ts";
+import { buildContract, buildFile, buildLegacyFile } from "../helpers/factories.ts";
 
 describe("file and files", () => {
   let t: TestApp;
@@ -52,7 +52,8 @@ describe("file and files", () => {
   });
 
   it("a legacy root with a NULL root_file_uuid reads as its own root", async () => {
-    const legacy = await buildFile(t.prisma, { rootFileId: null });
+    const legacy = await buildLegacyFile(t.prisma, { rootFileId: null });
+    expect(legacy.rootFileId).toBeNull();
     const r = await t.gql<{ file: { rootId: string } }>("query($id: UUID!) { file(id: $id) { rootId } }", {
       id: legacy.id,
     });

@@ -5,7 +5,7 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ProjectFile } from "../../src/generated/prisma/client.ts";
 import { type GraphQLResponse, type TestApp, testApp } from "../helpers/app.ts";
-import { buildContract, buildFile } from "../helpers/factories.ts";
+import { buildContract, buildFile, buildLegacyFile } from "../helpers/factories.ts";
 
 const PAGE_MAX = 100;
 
@@ -207,7 +207,8 @@ describe("lineage", () => {
 
   it("a legacy root with a NULL root_file_uuid, and its children pointing at it, walk like any tree", async () => {
     const id = idMaker();
-    const legacy = await buildFile(t.prisma, { id: id(1), rootFileId: null });
+    const legacy = await buildLegacyFile(t.prisma, { id: id(1), rootFileId: null });
+    expect(legacy.rootFileId).toBeNull();
     const child = await buildFile(t.prisma, { id: id(2), parent: legacy });
     const grandchild = await buildFile(t.prisma, { id: id(3), parent: child });
     expect(child.rootFileId).toBe(legacy.id);
@@ -240,8 +241,8 @@ describe("lineage", () => {
     const id = idMaker();
     const root = await buildFile(t.prisma, { id: id(1) });
     const child = await buildFile(t.prisma, { id: id(2), parent: root });
-    // written around the service: claims to be child's child but skips a level
-    const skipper = await buildFile(t.prisma, { id: id(3), parent: child, lineageDepth: 5 });
+    // written around the service before the triggers: claims to be child's child but skips a level
+    const skipper = await buildLegacyFile(t.prisma, { id: id(3), parent: child, lineageDepth: 5 });
     expect((await walk(child.id)).nodes.map((n) => n.id)).toEqual([child.id]);
     expect((await walk(skipper.id, { direction: "UP" })).nodes.map((n) => n.id)).toEqual([skipper.id]);
   });
@@ -539,6 +540,53 @@ describe("lineage SQL statements", () => {
       // the start file, the walk, the files, their contracts
       expect(hundred.n).toBeLessThanOrEqual(4);
     }
+  });
+
+  it("a page that asks for the files' own fields is ONE statement, for every shape of walk and page size", async () => {
+    const inner = (await t.prisma.projectFile.findFirstOrThrow({ where: { rootFileId: rootId, lineageDepth: 1 } })).id;
+    const leaf = (await t.prisma.projectFile.findFirstOrThrow({ where: { rootFileId: rootId, lineageDepth: 4 } })).id;
+    const lineage = `query($id: UUID!, $direction: LineageDirection, $first: Int) {
+      lineage(fileId: $id, direction: $direction, first: $first) {
+        edges { node { id depth parentId file { id uiName mimeType metadata createdAt fileSizeBytes } } }
+        pageInfo { hasNextPage endCursor } } }`;
+    for (const [label, id, direction] of [
+      ["DOWN from the root (range read)", rootId, "DOWN"],
+      ["DOWN from an inner node (walk)", inner, "DOWN"],
+      ["UP from a leaf", leaf, "UP"],
+      ["BOTH from an inner node", inner, "BOTH"],
+    ] as const) {
+      const five = await t.counted(lineage, { id, direction, first: 5 });
+      const hundred = await t.counted(lineage, { id, direction, first: 100 });
+      console.log(`statements: lineage page ${label}, own fields = ${five.n} (first: 5), ${hundred.n} (first: 100)`);
+      const edges = (hundred.data as LineagePage).lineage?.edges ?? [];
+      expect(edges.length).toBeGreaterThan(direction === "UP" ? 4 : 5);
+      expect(edges.every((e) => e.node.file?.id === e.node.id)).toBe(true);
+      expect([five.n, hundred.n]).toEqual([1, 1]);
+    }
+    // the page's rows are the rows Prisma would give: the same types for every field
+    const row = await t.prisma.projectFile.update({
+      where: { id: rootId },
+      data: { fileSizeBytes: 12_345_678_901n, metadata: { rows: 3, tags: ["a", "ü"], nested: { x: null } } },
+    });
+    const one = await t.ok<LineagePage>(lineage, { id: rootId, direction: "DOWN", first: 1 });
+    expect(one.lineage?.edges[0]?.node.file).toEqual({
+      id: row.id,
+      uiName: row.uiName,
+      mimeType: row.mimeType,
+      metadata: row.metadata,
+      createdAt: row.createdAt.toISOString(),
+      fileSizeBytes: "12345678901",
+    });
+
+    const list = `query($root: UUID!, $first: Int) { files(filter: { rootId: $root }, first: $first) {
+      edges { node { id ancestors { id file { id uiName } } descendants(first: 3) { edges { node { id file { uiName } } } } } } } }`;
+    const few = await t.counted(list, { root: rootId, first: 5 });
+    const many = await t.counted(list, { root: rootId, first: 50 });
+    console.log(
+      `statements: files page with ancestors and descendants, own fields = ${few.n} (first: 5), ${many.n} (first: 50)`,
+    );
+    // the page of files, one for every file's ancestors, one for every file's descendants
+    expect([few.n, many.n]).toEqual([3, 3]);
   });
 
   it("ancestors of every file of a page: one walk and one read, whatever the page size", async () => {

@@ -3,7 +3,7 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type MutationOutcome, type TestApp, testApp } from "../helpers/app.ts";
-import { buildContract, buildFile } from "../helpers/factories.ts";
+import { buildContract, buildFile, buildLegacyFile } from "../helpers/factories.ts";
 import { snapshot } from "../helpers/snapshot.ts";
 
 const REGISTER = `mutation($input: RegisterFileInput!) {
@@ -97,7 +97,8 @@ describe("registerFile", () => {
   });
 
   it("a derived file under a legacy root (NULL root_file_uuid) gets that root", async () => {
-    const legacy = await buildFile(t.prisma, { rootFileId: null });
+    const legacy = await buildLegacyFile(t.prisma, { rootFileId: null });
+    expect(legacy.rootFileId).toBeNull();
     const r = await register({ parentId: legacy.id, uiName: "x", filePath: "/x" });
     expect(r.file).toMatchObject({ rootId: legacy.id, lineageDepth: 1, projectId: legacy.projectId });
   });

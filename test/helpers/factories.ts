@@ -40,6 +40,20 @@ export async function buildFile(
   });
 }
 
+/**
+ * A row as code from before the lineage triggers (migration 008) could write it, rule-breaking or
+ * with a NULL root: inserted with the triggers (and foreign keys) bypassed for its transaction.
+ */
+export function buildLegacyFile(
+  prisma: PrismaClient,
+  options: Parameters<typeof buildFile>[1] = {},
+): Promise<ProjectFile> {
+  return prisma.$transaction(async (tx) => {
+    await tx.$executeRawUnsafe("SET LOCAL session_replication_role = replica");
+    return buildFile(tx as PrismaClient, options);
+  });
+}
+
 /** A chain root → ... of the given length (depth 0 .. length-1). */
 export async function buildChain(prisma: PrismaClient, length: number): Promise<ProjectFile[]> {
   const chain: ProjectFile[] = [await buildFile(prisma)];

@@ -1,19 +1,22 @@
 // Lineage reads: `lineage(fileId, direction, maxDepth)` and, on a file, `ancestors` and
 // `descendants(maxDepth)`. The traversals are SQL in src/services/lineage.ts; this file validates
-// arguments, pages, and loads the files of a page in one findMany with the selection the query asked
-// for under them (so their relations load without N+1). Lists of files asking for their lineage are
-// batched per request: 50 files asking for `ancestors` cost one traversal and one findMany.
+// arguments and pages. A page is one statement: when the document asks only for the files' own
+// fields, the traversal reads them too (for the files the caller may see); when it asks for their
+// relations, the page's files are loaded after it in one findMany with that selection (so the
+// relations load without N+1). Lists of files asking for their lineage are batched per request:
+// 50 files asking for `ancestors` cost one statement.
 import { queryFromInfo } from "@pothos/plugin-prisma";
 import { type GraphQLResolveInfo, Kind, type SelectionSetNode } from "graphql";
 import type { Context } from "../../context.ts";
-import { visible } from "../../db/access.ts";
+import { ACCESS_FACTS, visible, visibleSql } from "../../db/access.ts";
 import type { FileQuery } from "../../db/errors.ts";
+import { FILE_FIELDS, type FileField, isFileField } from "../../db/file-columns.ts";
 import type { Prisma, ProjectFile as ProjectFileRow } from "../../generated/prisma/client.ts";
 import {
   ancestorsOf,
   descendantCounts,
   descendantPages,
-  findLiveStart,
+  type FileRead,
   type LineagePosition,
   type LineageRow,
   type LineageStart,
@@ -169,6 +172,39 @@ function withId(query: FileQuery): FileQuery {
   return query.select ? { ...query, select: { ...query.select, id: true } } : { ...query };
 }
 
+/**
+ * How a page's files are read: not at all (the document asks for positions only), by the
+ * traversal itself (only the files' own fields: one statement), or by a findMany after it (their
+ * relations too).
+ */
+type FileLoad = { by: "none" } | { by: "traversal"; read: FileRead } | { by: "findMany"; query: FileQuery };
+
+async function fileLoad(ctx: Context, info: GraphQLResolveInfo, path: string[]): Promise<FileLoad> {
+  if (!selects(info, path)) return { by: "none" };
+  const query = await fileSelection(ctx, info, path);
+  const read = (fields: readonly FileField[]): FileLoad => ({
+    by: "traversal",
+    read: { fields, visible: visibleSql(ctx.identity, "f") },
+  });
+  if (query.include && Object.keys(query.include).length > 0) return { by: "findMany", query };
+  if (!query.select) return read(FILE_FIELDS);
+  const wanted = Object.entries(query.select);
+  if (!wanted.every(([name, value]) => value === true && isFileField(name))) return { by: "findMany", query };
+  // The type-level read rule looks at the access facts of every file it is handed.
+  const fields = new Set([...wanted.map(([name]) => name as FileField), ...(Object.keys(ACCESS_FACTS) as FileField[])]);
+  return read([...fields]);
+}
+
+/** The files of a page's rows: read with the page, or loaded in one batched findMany. */
+async function filesOf(ctx: Context, info: GraphQLResolveInfo, load: FileLoad, rows: LineageRow[]) {
+  if (load.by === "none") return rows.map(() => null);
+  if (load.by === "traversal") return rows.map((row) => (row.file ?? null) as ProjectFileRow | null);
+  const group = fieldKey(info);
+  return (await Promise.all(rows.map((row) => loadFile(ctx, group, load.query, row.id)))).map((f) => f ?? null);
+}
+
+const readOf = (load: FileLoad) => (load.by === "traversal" ? load.read : null);
+
 /** Whether the document selects the field at `path` below the field being resolved. */
 function selects(info: GraphQLResolveInfo, path: string[]): boolean {
   let sets: SelectionSetNode[] = info.fieldNodes.flatMap((n) => (n.selectionSet ? [n.selectionSet] : []));
@@ -310,27 +346,38 @@ builder.queryFields((t) => ({
       const after = afterArg(args.after);
       const limit = pageSize(args.first, ctx);
       const direction = args.direction ?? "DOWN";
-      const query = await fileSelection(ctx, info, ["edges", "node", "file"]);
-      const start = await findLiveStart(ctx.prisma, args.fileId, visible(ctx.identity));
-      if (!start) return null;
+      const load = await fileLoad(ctx, info, ["edges", "node", "file"]);
+      const rule = visibleSql(ctx.identity, "f");
+      const count = () => lineageCount(ctx.prisma, args.fileId, rule, direction, maxDepth);
       // The count, when asked for, runs beside the page rather than after it.
-      const total = selects(info, ["totalCount"]) ? lineageCount(ctx.prisma, start, direction, maxDepth) : null;
+      const total = selects(info, ["totalCount"]) ? count() : null;
       total?.catch(() => {}); // its failure is reported by totalCount, not as an unhandled rejection
-      const rows = await lineagePage(ctx.prisma, start, direction, { maxDepth, after, limit: limit + 1 });
+      const found = await lineagePage(
+        ctx.prisma,
+        args.fileId,
+        rule,
+        direction,
+        { maxDepth, after, limit: limit + 1 },
+        readOf(load),
+      );
+      if (!found) return null;
+      const { start, rows } = found;
       const page = rows.slice(0, limit);
-      const group = fieldKey(info);
-      const files = selects(info, ["edges", "node", "file"])
-        ? await Promise.all(page.map((row) => loadFile(ctx, group, query, row.id)))
-        : [];
-      const connection = {
+      const files = await filesOf(ctx, info, load, page);
+      return {
         edges: page.map((row, i) => ({
           cursor: encodeCursor(row),
-          node: { ...row, distance: row.depth - start.depth, file: files[i] ?? null },
+          node: {
+            id: row.id,
+            depth: row.depth,
+            parentId: row.parentId,
+            distance: row.depth - start.depth,
+            file: files[i] ?? null,
+          },
         })),
         pageInfo: pageInfo(rows, limit, after),
-        totalCount: () => total ?? lineageCount(ctx.prisma, start, direction, maxDepth),
+        totalCount: () => total ?? count(),
       };
-      return connection;
     },
   }),
 }));
@@ -345,16 +392,20 @@ builder.prismaObjectFields("ProjectFile", (t) => ({
     select: LINEAGE_SELECT,
     resolve: async (file, _args, ctx, info) => {
       if (file.parentFileId === null) return [];
-      const selection = await fileSelection(ctx, info, ["file"]);
+      const load = await fileLoad(ctx, info, ["file"]);
+      // Every file of a list asks with the same selection (one field of the document): one batch per field.
       const chain =
-        (await batchLoad(ctx, "ancestors", file.id, startOf(file), (starts) =>
-          ancestorsOf(ctx.prisma, [...starts.values()]),
+        (await batchLoad(ctx, `ancestors:${fieldKey(info)}`, file.id, startOf(file), (starts) =>
+          ancestorsOf(ctx.prisma, [...starts.values()], readOf(load)),
         )) ?? [];
-      const group = fieldKey(info);
-      const files = selects(info, ["file"])
-        ? await Promise.all(chain.map((row) => loadFile(ctx, group, selection, row.id)))
-        : [];
-      return chain.map((row, i) => ({ ...row, distance: row.depth - file.lineageDepth, file: files[i] ?? null }));
+      const files = await filesOf(ctx, info, load, chain);
+      return chain.map((row, i) => ({
+        id: row.id,
+        depth: row.depth,
+        parentId: row.parentId,
+        distance: row.depth - file.lineageDepth,
+        file: files[i] ?? null,
+      }));
     },
   }),
   descendants: t.field({
@@ -373,7 +424,7 @@ builder.prismaObjectFields("ProjectFile", (t) => ({
       const maxDepth = maxDepthArg(args.maxDepth);
       const after = afterArg(args.after);
       const limit = pageSize(args.first, ctx);
-      const query = await fileSelection(ctx, info, ["edges", "node", "file"]);
+      const load = await fileLoad(ctx, info, ["edges", "node", "file"]);
       const start = startOf(file);
       // Every file of a list asks with the same arguments (one field of the document), so one batch
       // per field answers them all.
@@ -388,22 +439,21 @@ builder.prismaObjectFields("ProjectFile", (t) => ({
       total?.catch(() => {}); // its failure is reported by totalCount, not as an unhandled rejection
       const rows =
         (await batchLoad(ctx, `descendants:${group}`, file.id, start, (starts) =>
-          descendantPages(ctx.prisma, [...starts.values()], { maxDepth, after, limit: limit + 1 }),
+          descendantPages(ctx.prisma, [...starts.values()], { maxDepth, after, limit: limit + 1 }, readOf(load)),
         )) ?? [];
       const page = rows.slice(0, limit);
-      const files = selects(info, ["edges", "node", "file"])
-        ? await Promise.all(page.map((row) => loadFile(ctx, group, query, row.id)))
-        : [];
+      const files = await filesOf(ctx, info, load, page);
       const edges = page.map((row, i) => ({
         cursor: encodeCursor(row),
-        node: { ...row, distance: row.depth - file.lineageDepth, file: files[i] ?? null },
+        node: {
+          id: row.id,
+          depth: row.depth,
+          parentId: row.parentId,
+          distance: row.depth - file.lineageDepth,
+          file: files[i] ?? null,
+        },
       }));
-      const connection = {
-        edges,
-        pageInfo: pageInfo(rows, limit, after),
-        totalCount: () => total ?? count(),
-      };
-      return connection;
+      return { edges, pageInfo: pageInfo(rows, limit, after), totalCount: () => total ?? count() };
     },
   }),
 }));
