@@ -51,6 +51,24 @@ const CHECKED_FIELDS: Record<string, string> = {
   data_boundary_contracts_name_check: "name",
 };
 
+/**
+ * The lineage rules migration 008's triggers (and 001's CHECKs) hold, each as the input field it
+ * concerns and the rule in words. No API path is expected to reach them (the services compute
+ * lineage from the parent); a writer that does gets a ValidationError naming the rule, not a 500.
+ */
+const LINEAGE_RULES: Record<string, [field: string, rule: string]> = {
+  project_files_lineage_root_check: ["parentId", "a file's root is its parent's root, or itself when it has no parent"],
+  project_files_lineage_depth_rule_check: ["parentId", "a file is one level below its parent, a root at level 0"],
+  project_files_lineage_depth_check: ["parentId", "a lineage depth is never negative"],
+  project_files_lineage_project_check: ["projectId", "a derived file is in its parent's project"],
+  project_files_lineage_parent_check: ["parentId", "a derived file's parent must already exist"],
+  project_files_lineage_immutable_check: [
+    "parentId",
+    "lineage is append-only: a file's parent, depth and set root never change",
+  ],
+  project_files_not_own_parent_check: ["parentId", "a file cannot be its own parent"],
+};
+
 const UNIQUE_CONFLICTS: Record<string, ConflictError> = {
   data_boundary_contracts_project_id_name_key: new ConflictError(
     "CONTRACT_NAME_TAKEN",
@@ -83,6 +101,13 @@ export function domainErrorOf(error: unknown): DomainError | undefined {
       return new NotFoundError(table, null);
     }
     case "23514": {
+      const lineage = constraint ? LINEAGE_RULES[constraint] : undefined;
+      if (lineage) {
+        const [field, rule] = lineage;
+        return new ValidationError([
+          { path: ["input", field], message: `breaks the lineage rule ${constraint}: ${rule}` },
+        ]);
+      }
       const field = constraint ? CHECKED_FIELDS[constraint] : undefined;
       return new ValidationError([
         { path: ["input", field ?? "input"], message: `is refused by the database rule ${constraint ?? "(unnamed)"}` },

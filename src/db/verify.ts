@@ -1,6 +1,7 @@
 // `npm run db:verify`: the seed's verification queries (the new columns exist, the contracts
-// table exists, every file has a contract) plus the lineage and contract rules of SPEC.md, as a
-// short report an operator can run against any database.
+// table exists, every file has a contract) plus the lineage and contract rules of SPEC.md, and
+// whether the triggers that hold the lineage rules (migration 008) are on, as a short report an
+// operator can run against any database.
 import type { PrismaClient } from "../generated/prisma/client.ts";
 import { migrationState } from "./migrations.ts";
 
@@ -63,6 +64,34 @@ const LINEAGE_RULES: [string, string][] = [
      WHERE NOT EXISTS (SELECT 1 FROM reach r WHERE r.file_uuid = f.file_uuid)`,
   ],
 ];
+
+/**
+ * Migration 008's triggers, which hold the lineage rules for every writer. ALTER TABLE ... DISABLE
+ * TRIGGER (or ENABLE REPLICA TRIGGER) turns one off without a trace in the rows, so its state is
+ * checked too: tgenabled O (the default) and A (always) fire for ordinary sessions; D and R do not.
+ */
+export const LINEAGE_TRIGGERS = ["project_files_lineage_on_insert", "project_files_lineage_on_update"];
+
+async function lineageTriggers(prisma: PrismaClient): Promise<Check> {
+  const rows = await prisma.$queryRawUnsafe<{ name: string; enabled: string }[]>(
+    `SELECT tgname AS name, tgenabled::text AS enabled FROM pg_trigger
+     WHERE tgrelid = 'project_files'::regclass AND NOT tgisinternal AND tgname = ANY($1::text[])`,
+    LINEAGE_TRIGGERS,
+  );
+  const missing = LINEAGE_TRIGGERS.filter((t) => !rows.some((r) => r.name === t));
+  const disabled = rows.filter((r) => r.enabled !== "O" && r.enabled !== "A").map((r) => r.name);
+  const problems = [
+    missing.length ? `missing: ${missing.join(", ")} (run npm run db:migrate)` : "",
+    disabled.length
+      ? `disabled: ${disabled.join(", ")} (ALTER TABLE project_files ENABLE TRIGGER <name>, then check the rows written meanwhile)`
+      : "",
+  ].filter(Boolean);
+  return {
+    name: "the lineage rules are enforced by the database (triggers installed and enabled)",
+    ok: problems.length === 0,
+    detail: problems.length === 0 ? `${LINEAGE_TRIGGERS.join(", ")} enabled` : problems.join("; "),
+  };
+}
 
 const RANK = `(ARRAY['public','internal','confidential','restricted'])`;
 
@@ -144,6 +173,7 @@ export async function verify(prisma: PrismaClient): Promise<Check[]> {
      FROM project_files`,
   );
   const legacyRoots = Number(files?.legacy ?? 0);
+  checks.push(await lineageTriggers(prisma));
   for (const [name, sql] of LINEAGE_RULES) {
     const check = rule(name, await offenders(prisma, sql));
     if (sql === ROOT_RULE && check.ok && legacyRoots > 0) {

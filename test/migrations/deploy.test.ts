@@ -137,33 +137,33 @@ describe("prisma migrate deploy", () => {
       "ALTER TABLE project_files ADD COLUMN broken_probe_note text;",
       "INSERT INTO no_such_table VALUES (1);",
     ];
-    const dir = scratchMigrations({ "007_broken": broken.join("\n") });
+    const dir = scratchMigrations({ "999_broken": broken.join("\n") });
 
     const failure = await migrateDeploy(target, { migrationsDir: dir }).catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(MigrationError);
-    expect((failure as MigrationError).output).toContain("007_broken");
+    expect((failure as MigrationError).output).toContain("999_broken");
     expect((failure as MigrationError).output).toContain("no_such_table");
 
     await withDb(target, async (p) => {
-      // Each migration runs in its own transaction: 001-006 stay applied, 007 is recorded as
+      // Each migration runs in its own transaction: the real ones stay applied, 999 is recorded as
       // failed (and so still pending) ...
       const state = await migrationState(p, dir);
       expect(state.applied).toEqual(migrationNames());
-      expect(state.failed).toEqual(["007_broken"]);
-      expect(state.pending).toEqual(["007_broken"]);
+      expect(state.failed).toEqual(["999_broken"]);
+      expect(state.pending).toEqual(["999_broken"]);
       // ... and nothing its succeeding statements did is left behind.
       expect(await relationExists(p, "broken_probe")).toBe(false);
       expect(await columnExists(p, "project_files", "broken_probe_note")).toBe(false);
     });
 
     // Prisma refuses to go on while a failed attempt is recorded, even once the file is fixed.
-    writeMigration(dir, "007_broken", broken.slice(0, -1).join("\n"));
+    writeMigration(dir, "999_broken", broken.slice(0, -1).join("\n"));
     const blocked = await migrateDeploy(target, { migrationsDir: dir }).catch((e: unknown) => e);
     expect(blocked).toBeInstanceOf(MigrationError);
     expect((blocked as MigrationError).output).toMatch(/P3009|failed migrations/);
 
     // The recovery: mark the failed attempt as rolled back, then deploy (the fixed file) again.
-    const marked = await runOperator(["rolled-back", "007_broken"], target);
+    const marked = await runOperator(["rolled-back", "999_broken"], target);
     expect(marked.output).toContain("rolled back");
     expect(marked.code).toBe(0);
     const redeploy = await migrateDeploy(target, { migrationsDir: dir });
@@ -173,15 +173,15 @@ describe("prisma migrate deploy", () => {
       expect(await relationExists(p, "broken_probe")).toBe(true);
       expect(await columnExists(p, "project_files", "broken_probe_note")).toBe(true);
       const state = await migrationState(p, dir);
-      expect(state.applied).toContain("007_broken");
+      expect(state.applied).toContain("999_broken");
       expect(state.failed).toEqual([]);
       expect(state.pending).toEqual([]);
     });
 
     // Nothing failed is recorded any more: the command says so and fails, rather than pretending.
-    const nothing = await runOperator(["rolled-back", "007_broken"], target);
+    const nothing = await runOperator(["rolled-back", "999_broken"], target);
     expect(nothing.code).toBe(1);
-    expect(nothing.output).toContain("No failed attempt of 007_broken is recorded");
+    expect(nothing.output).toContain("No failed attempt of 999_broken is recorded");
   });
 
   it("a migration containing a $$ function body applies", async () => {

@@ -77,6 +77,7 @@ describe("upgrading a hand-applied 001 that holds data", () => {
       "005_create_default_boundary_contracts_for_existing_data",
       "006_update_existing_contracts_with_workspace_scope",
       "007_add_processing_attempts_and_idempotency_keys",
+      "008_lineage_invariants",
     ]);
     // 001 was recorded, not run: its steps were applied by hand
     expect(applied[0]?.applied_steps_count).toBe(0);
@@ -154,6 +155,8 @@ describe("upgrading a hand-applied 001 that holds data", () => {
     const verify = await runOperator(["verify"], legacy.target);
     expect(verify.output).toContain("verification passed");
     expect(verify.output).toContain("3 legacy roots with a NULL root_file_uuid");
+    // 008's triggers are in, and left the legacy rows as they were (checked above)
+    expect(verify.output).toContain("ok    the lineage rules are enforced by the database");
     expect(verify.code).toBe(0);
   });
 
