@@ -309,7 +309,7 @@ function pageStatement(starts: Starts, parts: Part[], read: FileRead | null, lim
     ? Prisma.join(
         [
           Prisma.sql`f.file_uuid AS "f_visible"`,
-          ...read.fields.map((field) => Prisma.raw(`f.${FILE_COLUMNS[field]} AS "f_${field}"`)),
+          ...read.fields.map((field) => Prisma.raw(`f.${FILE_COLUMNS[field]} AS "${field}"`)),
         ],
         ", ",
       )
@@ -322,7 +322,7 @@ function pageStatement(starts: Starts, parts: Part[], read: FileRead | null, lim
     parts,
     Prisma.sql`, page AS (${rows})
       SELECT 's' AS kind, s.start_id, s.start_id AS file_uuid, s.parent_id AS parent_file_uuid, s.root_id,
-        s.depth AS lineage_depth, NULL::uuid AS "f_visible" ${read ? Prisma.raw(read.fields.map((f) => `, NULL AS "f_${f}"`).join("")) : Prisma.empty}
+        s.depth AS lineage_depth, NULL::uuid AS "f_visible" ${read ? Prisma.raw(read.fields.map((f) => `, NULL AS "${f}"`).join("")) : Prisma.empty}
       FROM starts s
       UNION ALL
       SELECT 'r', p.start_id, p.file_uuid, p.parent_file_uuid, NULL::uuid, p.lineage_depth, ${columns}
@@ -338,7 +338,8 @@ interface RawRow {
   root_id: string | null;
   lineage_depth: number;
   f_visible: string | null;
-  [column: `f_${string}`]: unknown;
+  /** The file's columns, named by their Prisma fields (camelCase: no clash with the above). */
+  [field: string]: unknown;
 }
 
 interface Page {
@@ -361,18 +362,12 @@ async function runPage(prisma: PrismaClient, statement: Prisma.Sql, read: FileRe
   for (const r of raw) {
     if (r.kind !== "r") continue;
     const row: LineageRow = { id: r.file_uuid, parentId: r.parent_file_uuid, depth: Number(r.lineage_depth) };
-    if (read) row.file = r.f_visible === null ? null : fileOf(r, read.fields);
+    // The row itself is the file: its columns are named as Prisma names them (no copy per row).
+    if (read) row.file = r.f_visible === null ? null : r;
     pages.get(String(r.start_id))?.rows.push(row);
   }
   for (const page of pages.values()) page.rows.sort(compareRows);
   return pages;
-}
-
-/** The file object Prisma would have returned for these fields (the driver already typed them). */
-function fileOf(r: RawRow, fields: readonly FileField[]): Record<string, unknown> {
-  const file: Record<string, unknown> = {};
-  for (const field of fields) file[field] = r[`f_${field}`];
-  return file;
 }
 
 async function runCount(prisma: PrismaClient, statement: Prisma.Sql): Promise<Map<string, number>> {
