@@ -130,12 +130,14 @@ interface Part {
 
 const maxDepthOf = (mode: Mode) => ("page" in mode ? mode.page.maxDepth : "count" in mode ? mode.count.maxDepth : null);
 
-/** `(alias.lineage_depth, alias.file_uuid) > after`, or TRUE. */
-function keyset(mode: Mode, alias: string): Prisma.Sql {
+/**
+ * `(alias.lineage_depth, alias.file_uuid) > after`, or TRUE; `columns` names the pair on a row
+ * that calls them otherwise (a start row: depth, start_id).
+ */
+function keyset(mode: Mode, alias: string, columns: [string, string] = ["lineage_depth", "file_uuid"]): Prisma.Sql {
   const after = "page" in mode ? mode.page.after : null;
-  return after
-    ? Prisma.sql`(${Prisma.raw(alias)}.lineage_depth, ${Prisma.raw(alias)}.file_uuid) > (${after.depth}::int, ${after.id}::uuid)`
-    : Prisma.sql`TRUE`;
+  const [depth, id] = columns.map((c) => Prisma.raw(`${alias}.${c}`));
+  return after ? Prisma.sql`(${depth}, ${id}) > (${after.depth}::int, ${after.id}::uuid)` : Prisma.sql`TRUE`;
 }
 
 /** The deepest level below a start (`s`) that maxDepth admits. */
@@ -263,14 +265,8 @@ function self(mode: Mode): Part {
   return {
     ctes: [],
     select: Prisma.sql`SELECT s.start_id, s.start_id AS file_uuid, s.parent_id AS parent_file_uuid,
-      s.depth AS lineage_depth FROM starts s WHERE ${keysetOn(mode)}`,
+      s.depth AS lineage_depth FROM starts s WHERE ${keyset(mode, "s", ["depth", "start_id"])}`,
   };
-}
-
-/** The keyset on a start row (whose columns are start_id and depth). */
-function keysetOn(mode: Mode): Prisma.Sql {
-  const after = "page" in mode ? mode.page.after : null;
-  return after ? Prisma.sql`(s.depth, s.start_id) > (${after.depth}::int, ${after.id}::uuid)` : Prisma.sql`TRUE`;
 }
 
 /** The parts that find the descendants of the starts: range reads for roots, a walk for the rest. */
