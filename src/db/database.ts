@@ -3,6 +3,7 @@
 import { mkdirSync } from "node:fs";
 import type { PGlite } from "@electric-sql/pglite";
 import { PrismaPg } from "@prisma/adapter-pg";
+import pg from "pg";
 import type { DatabaseTarget } from "../config.ts";
 import { PrismaClient } from "../generated/prisma/client.ts";
 import { pgPoolConfig } from "./pg-adapter.ts";
@@ -11,7 +12,21 @@ import { openPGlite, PatchedPGliteFactory } from "./pglite-adapter.ts";
 export interface Database {
   readonly kind: DatabaseTarget["kind"];
   readonly prisma: PrismaClient;
+  /** The connections as they are now, for the metrics (src/observability/metrics.ts). */
+  pool(): PoolState;
   close(): Promise<void>;
+}
+
+/**
+ * A pg pool's connections: at most `max`, `open` of them now, `idle` of those unused, and
+ * `waiting` queries queued for one. PGlite is one in-process connection with no queue of its own
+ * to read (its queries wait on a private lock), so it reports max and open only.
+ */
+export interface PoolState {
+  max: number;
+  open: number;
+  idle?: number;
+  waiting?: number;
 }
 
 export interface OpenOptions {
@@ -40,15 +55,28 @@ function client(adapter: AdapterFactory, options: OpenOptions): PrismaClient {
 
 export async function openDatabase(target: DatabaseTarget, options: OpenOptions = {}): Promise<Database> {
   if (target.kind === "postgres") {
-    const adapter = new PrismaPg({
+    // The pool is made here rather than by the adapter so that its counts can be read; the
+    // adapter still ends it when Prisma disconnects.
+    const pool = new pg.Pool({
       ...pgPoolConfig(target.url),
       max: options.poolSize ?? 10,
       // sent with every new connection's startup packet, so each pooled connection has it
       statement_timeout: options.statementTimeoutMs || undefined,
     });
+    const adapter = new PrismaPg(pool, { disposeExternalPool: true });
     const prisma = client(adapter, options);
     await prisma.$connect();
-    return { kind: "postgres", prisma, close: () => prisma.$disconnect() };
+    return {
+      kind: "postgres",
+      prisma,
+      pool: () => ({
+        max: pool.options.max ?? 10,
+        open: pool.totalCount,
+        idle: pool.idleCount,
+        waiting: pool.waitingCount,
+      }),
+      close: () => prisma.$disconnect(),
+    };
   }
   let pglite = options.pglite;
   if (!pglite) {
@@ -66,6 +94,7 @@ export async function openDatabase(target: DatabaseTarget, options: OpenOptions 
   return {
     kind: "pglite",
     prisma,
+    pool: () => ({ max: 1, open: db.closed ? 0 : 1 }),
     async close() {
       await prisma.$disconnect();
       // A PGlite directory closed cleanly needs no WAL replay at its next start.
