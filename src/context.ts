@@ -1,5 +1,6 @@
 import type { Config } from "./config.ts";
 import type { Identity } from "./domain/identity.ts";
+import type { LiveEvents } from "./events/index.ts";
 import type { PrismaClient } from "./generated/prisma/client.ts";
 
 /** What every resolver gets: the database, the limits, the caller, and the request's id for logs. */
@@ -9,4 +10,6 @@ export interface Context {
   requestId: string;
   /** Who is calling, from the verified bearer token (see src/auth). */
   identity: Identity;
+  /** Live updates: writes publish to it once committed, subscriptions read from it (see src/events). */
+  events: LiveEvents;
 }

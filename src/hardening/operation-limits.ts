@@ -18,6 +18,7 @@ import {
   BREAK,
   type DocumentNode,
   type ExecutionArgs,
+  type ExecutionResult,
   GraphQLError,
   getNamedType,
   getOperationAST,
@@ -309,6 +310,26 @@ function costOf(args: ExecutionArgs): number | undefined {
 export function operationLimits(limits: Limits, maxPageSize: number): Plugin<Context> {
   const rules = validationRules(limits);
   const tokenLimited = tokenLimitedParse(limits.tokens);
+  /** The result that refuses the operation (page size, text, cost), if it is refused. */
+  const refused = (args: ExecutionArgs): ExecutionResult | undefined => {
+    const pageError = malformedTextError(args) ?? listArgumentError(args, maxPageSize);
+    // As when a resolver refuses it: the field fails, so `data` is null.
+    if (pageError) return { data: null, errors: [pageError] };
+    const cost = costOf(args);
+    if (cost !== undefined && cost > limits.complexity) {
+      return {
+        errors: [
+          refusal(
+            "QUERY_TOO_COMPLEX",
+            `Query cost limit exceeded: the operation costs ${cost}; at most ${limits.complexity} is allowed. Every field costs 1, and the selection below a list once per item it may return (\`first\`, or the default page size): ask for fewer items or fewer nested lists.`,
+            limits.complexity,
+            cost,
+          ),
+        ],
+      };
+    }
+    return undefined;
+  };
   return {
     onParse({ setParseFn }) {
       setParseFn(tokenLimited);
@@ -320,25 +341,16 @@ export function operationLimits(limits: Limits, maxPageSize: number): Plugin<Con
         if (!valid) setResult(result.map(withoutSuggestions));
       };
     },
+    // A subscription is not executed but subscribed to: the same checks, before it opens (each of
+    // its events is then the same selection, so what the operation costs is what every event costs).
+    onSubscribe({ args, setResultAndStopExecution }) {
+      const refusedResult = refused(args);
+      if (refusedResult) setResultAndStopExecution(refusedResult);
+    },
     onExecute({ args, setResultAndStopExecution }) {
-      const pageError = malformedTextError(args) ?? listArgumentError(args, maxPageSize);
-      if (pageError) {
-        // As when a resolver refuses it: the field fails, so `data` is null.
-        setResultAndStopExecution({ data: null, errors: [pageError] });
-        return;
-      }
-      const cost = costOf(args);
-      if (cost !== undefined && cost > limits.complexity) {
-        setResultAndStopExecution({
-          errors: [
-            refusal(
-              "QUERY_TOO_COMPLEX",
-              `Query cost limit exceeded: the operation costs ${cost}; at most ${limits.complexity} is allowed. Every field costs 1, and the selection below a list once per item it may return (\`first\`, or the default page size): ask for fewer items or fewer nested lists.`,
-              limits.complexity,
-              cost,
-            ),
-          ],
-        });
+      const refusedResult = refused(args);
+      if (refusedResult) {
+        setResultAndStopExecution(refusedResult);
         return;
       }
       if (limits.introspection) return;

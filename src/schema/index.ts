@@ -9,6 +9,7 @@ import "./contracts/mutations.ts";
 import "./lineage/index.ts";
 import "./materializations/index.ts";
 import "./processing/index.ts";
+import "./subscriptions/index.ts";
 
 export const schema = builder.toSchema();
 

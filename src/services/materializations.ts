@@ -10,6 +10,7 @@ import type { Identity } from "../domain/identity.ts";
 import { atLeast, positionUnder } from "../domain/lineage.ts";
 import * as v from "../domain/validation.ts";
 import { CLASSIFICATIONS, type Classification } from "../domain/vocabulary.ts";
+import { type MaterializationRegistered, NO_EVENTS, type Publisher } from "../events/index.ts";
 import type { Prisma, PrismaClient, ProjectFile } from "../generated/prisma/client.ts";
 import { lockedContract } from "./contracts.ts";
 import { liveFile } from "./files.ts";
@@ -91,22 +92,25 @@ async function byKey(
 
 /**
  * Needs write access to the source and, unless admin, membership of the materialization's
- * workspace; the caller is recorded as its creator and in `materialized_by`.
+ * workspace; the caller is recorded as its creator and in `materialized_by`. A new
+ * materialization is published to `events` once committed; a retry that returns an earlier one
+ * publishes nothing (its subscribers were told the first time).
  */
 export async function registerMaterialization(
   prisma: PrismaClient,
   identity: Identity,
   input: RegisterMaterializationInput,
   query: FileQuery = {},
+  events: Publisher = NO_EVENTS,
 ): Promise<ProjectFile> {
   validate(input);
   try {
-    return await transaction(prisma, async (tx) => {
+    const { file, registered } = await transaction(prisma, async (tx) => {
       const source = await liveFile(tx, input.sourceFileId, ["input", "sourceFileId"]);
       assertCanWriteFile(identity, source, ["input", "sourceFileId"]);
       // A retry returns what the first request made, whatever has changed since.
       const again = await byKey(tx, identity, source, input, query);
-      if (again) return again;
+      if (again) return { file: again, registered: null };
 
       const contractId = input.contractId ?? source.boundaryContractId;
       if (!contractId) {
@@ -155,7 +159,14 @@ export async function registerMaterialization(
         materialized_at: new Date().toISOString(),
         materialized_by: identity.subject,
       };
-      return tx.projectFile.create({
+      const registered: MaterializationRegistered = {
+        projectId: source.projectId,
+        materializationId: id,
+        sourceId: source.id,
+        contractId: contract.id,
+        registeredAt: scope.materialized_at,
+      };
+      const file = await tx.projectFile.create({
         ...query,
         data: {
           id,
@@ -179,7 +190,10 @@ export async function registerMaterialization(
           idempotencyKey: input.idempotencyKey ?? null,
         },
       });
+      return { file, registered };
     });
+    if (registered) events.publish("materialization", registered);
+    return file;
   } catch (error) {
     // Two requests with the same key at once: the unique index lets one in; the other returns it.
     if (

@@ -12,10 +12,12 @@ import {
   isProcessingStatus,
   planTransition,
   type ReportedError,
+  type StoredProcessingError,
   unexpectedStatus,
   validateUpdateProcessingStatus,
 } from "../domain/processing.ts";
 import type { ProcessingStatus } from "../domain/vocabulary.ts";
+import { NO_EVENTS, type ProcessingStatusChanged, type Publisher } from "../events/index.ts";
 import type { Prisma, PrismaClient, ProjectFile } from "../generated/prisma/client.ts";
 
 export interface UpdateProcessingStatusInput {
@@ -36,6 +38,7 @@ async function processingRow(tx: Tx, identity: Identity, id: string) {
       processingStatus: true,
       processingAttempts: true,
       processingErrors: true,
+      projectId: true,
       ...ACCESS_FACTS,
     },
   });
@@ -57,24 +60,29 @@ async function processingRow(tx: Tx, identity: Identity, id: string) {
  * concurrent request moved the file first, the UPDATE matches nothing (PostgreSQL re-checks the
  * condition once the other transaction commits), and the file is read again: the refusal then
  * describes the state actually found.
+ *
+ * Once the move has committed (never for a refused one), it is published to `events` for the
+ * project's fileProcessingStatusChanged subscribers.
  */
 export async function updateProcessingStatus(
   prisma: PrismaClient,
   identity: Identity,
   input: UpdateProcessingStatusInput,
   query: FileQuery = {},
+  events: Publisher = NO_EVENTS,
 ): Promise<ProjectFile> {
   validateUpdateProcessingStatus(input);
-  return transaction(prisma, async (tx) => {
+  const { file, moved } = await transaction(prisma, async (tx) => {
     const current = await processingRow(tx, identity, input.fileId);
     if (input.expectedStatus && input.expectedStatus !== current.processingStatus) {
       throw unexpectedStatus(input.fileId, input.expectedStatus, current.processingStatus);
     }
+    const now = new Date();
     const change = planTransition(
       { status: current.processingStatus, attempts: current.processingAttempts, errors: current.processingErrors },
       input.status,
       input.error,
-      new Date(),
+      now,
     );
     const { count } = await tx.projectFile.updateMany({
       where: {
@@ -99,6 +107,17 @@ export async function updateProcessingStatus(
         [input.fileId],
       );
     }
-    return tx.projectFile.findUniqueOrThrow({ ...query, where: { id: current.id } });
+    const moved: ProcessingStatusChanged = {
+      projectId: current.projectId,
+      fileId: current.id,
+      previousStatus: current.processingStatus,
+      status: input.status,
+      attempt: change.processingAttempts ?? current.processingAttempts,
+      error: input.status === "failed" ? (change.processingErrors?.at(-1) as StoredProcessingError) : null,
+      changedAt: now.toISOString(),
+    };
+    return { file: await tx.projectFile.findUniqueOrThrow({ ...query, where: { id: current.id } }), moved };
   });
+  events.publish("processing-status", moved);
+  return file;
 }

@@ -68,7 +68,7 @@ builder.mutationFields((t) => ({
     },
     resolve: async (_root, { input }, ctx, info) => {
       jsonInputs({ metadata: input.metadata, scope: input.scope }, ctx.config.limits);
-      return registerMaterialization(ctx.prisma, ctx.identity, input, await resultSelection(ctx, info));
+      return registerMaterialization(ctx.prisma, ctx.identity, input, await resultSelection(ctx, info), ctx.events);
     },
   }),
 }));

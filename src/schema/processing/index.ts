@@ -67,6 +67,7 @@ builder.mutationFields((t) => ({
         // UpdateProcessingStatusSuccess.file (its pothosIndirectInclude), and a path would be
         // followed beneath that, find nothing, and leave every relation to a query of its own.
         await resultSelection(ctx, info),
+        ctx.events,
       ),
   }),
 }));
