@@ -4,6 +4,7 @@
 // Target database: PGLITE_DIR (a directory, or "memory://") wins; else DATABASE_URL (PostgreSQL);
 // neither => DATA_DIR (default ./.data), the same embedded directory the server uses.
 import { defineConfig } from "prisma/config";
+import { reportMigrationEvents } from "./src/db/migration-events.ts";
 import { PgWithPGliteShadow } from "./src/db/pg-adapter.ts";
 import { openPGlite, PatchedPGliteFactory } from "./src/db/pglite-adapter.ts";
 
@@ -22,9 +23,12 @@ export default defineConfig({
   // Tests point this at a scratch copy to exercise failing migrations.
   migrations: { path: process.env.FMS_MIGRATIONS_DIR ?? "prisma/migrations" },
   adapter: async () => {
-    factory ??= pgliteDir
-      ? new PatchedPGliteFactory(openPGlite(pgliteDir))
-      : new PgWithPGliteShadow(process.env.DATABASE_URL as string);
+    // reportMigrationEvents: each migration as it is applied, when the caller asked (src/db/migration-events.ts)
+    factory ??= reportMigrationEvents(
+      pgliteDir
+        ? new PatchedPGliteFactory(openPGlite(pgliteDir))
+        : new PgWithPGliteShadow(process.env.DATABASE_URL as string),
+    );
     return factory;
   },
 });

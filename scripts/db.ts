@@ -13,6 +13,7 @@ import { baseline } from "../src/db/baseline.ts";
 import { openDatabase } from "../src/db/database.ts";
 import { MIGRATIONS_DIR, MigrationError, migrateDeploy, migrationNames, runPrisma } from "../src/db/migrations.ts";
 import { formatReport, verify } from "../src/db/verify.ts";
+import { Progress } from "../src/progress.ts";
 
 const MEMORY: DatabaseTarget = { kind: "pglite", dir: "memory://" };
 /** What the migrations build (replayed into an in-memory PGlite) against what schema.prisma says. */
@@ -30,7 +31,8 @@ const commands: Record<string, (args: string[]) => Promise<number>> = {
     const target = databaseTarget();
     console.log(`Applying pending migrations to ${describeTarget(target)} ...`);
     try {
-      await migrateDeploy(target, { echo: true });
+      // each migration's start and end on stderr, as it runs
+      await migrateDeploy(target, { echo: true, progress: new Progress() });
       return 0;
     } catch (e) {
       if (!(e instanceof MigrationError)) throw e;

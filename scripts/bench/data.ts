@@ -24,6 +24,7 @@
 // hold files it cannot see, which lineage reads return as redacted nodes.
 import { createHash } from "node:crypto";
 import type pg from "pg";
+import { Progress, type Step } from "../../src/progress.ts";
 
 export const PROJECTS = 10;
 export const CONTRACTS_PER_PROJECT = 5;
@@ -247,13 +248,36 @@ async function timed(fn: () => Promise<unknown>): Promise<number> {
 }
 
 /**
+ * timed(), reported as a progress step: its start, a "still …" line while it runs long, and its
+ * end with the rows counted by `work` (through `step.add`) and their rate.
+ */
+function timedStep(
+  progress: Progress,
+  label: string,
+  total: number | undefined,
+  work: (step: Step) => Promise<unknown>,
+): Promise<number> {
+  return timed(() => progress.run(label, work, total === undefined ? {} : { total, unit: "files" }));
+}
+
+/**
  * Runs a tree's chunks level by level (parents before children), each level's chunks in parallel,
  * one per connection (each statement its own transaction).
  */
-async function byLevel(clients: pg.Client[], size: number, sql: (chunk: Chunk, j: number) => string): Promise<void> {
+async function byLevel(
+  clients: pg.Client[],
+  size: number,
+  sql: (chunk: Chunk, j: number) => string,
+  onChunk: (nodes: number) => void = () => {},
+): Promise<void> {
   for (let d = 0; levelStart(d) < size; d++) {
     const chunks = levelChunks(d, size, clients.length);
-    await Promise.all(chunks.map((chunk, j) => (clients[j] as pg.Client).query(sql(chunk, j))));
+    await Promise.all(
+      chunks.map(async (chunk, j) => {
+        await (clients[j] as pg.Client).query(sql(chunk, j));
+        onChunk(chunk.to - chunk.from + 1);
+      }),
+    );
   }
 }
 
@@ -271,7 +295,11 @@ const stage = (chunk: Chunk, j: number) => `bench_stage_${chunk.depth}_${j}`;
  * staging tables, so that both timings are the insert alone; the difference is what the triggers
  * cost (the foreign-key checks and index updates are in both).
  */
-async function loadBigTree(clients: pg.Client[], log: (line: string) => void): Promise<TriggerCost> {
+async function loadBigTree(
+  clients: pg.Client[],
+  log: (line: string) => void,
+  progress: Progress,
+): Promise<TriggerCost> {
   const client = clients[0] as pg.Client;
   const { rows } = await client.query<{ tgname: string }>(
     "SELECT tgname FROM pg_trigger WHERE tgrelid = 'project_files'::regclass AND NOT tgisinternal ORDER BY tgname",
@@ -280,20 +308,32 @@ async function loadBigTree(clients: pg.Client[], log: (line: string) => void): P
   const scratch = "bench_untriggered_files";
   const stages: string[] = [];
   try {
-    const stagingS = await timed(() =>
-      byLevel(clients, BIG_TREE_SIZE, (chunk, j) => {
-        stages.push(stage(chunk, j));
-        return `CREATE UNLOGGED TABLE ${stage(chunk, j)} (${COLUMNS}) AS ${bigTreeRows(chunk)}`;
-      }),
+    const stagingS = await timedStep(
+      progress,
+      "generating the big tree's rows into staging tables",
+      BIG_TREE_SIZE,
+      (step) =>
+        byLevel(
+          clients,
+          BIG_TREE_SIZE,
+          (chunk, j) => {
+            stages.push(stage(chunk, j));
+            return `CREATE UNLOGGED TABLE ${stage(chunk, j)} (${COLUMNS}) AS ${bigTreeRows(chunk)}`;
+          },
+          (n) => step.add(n),
+        ),
     );
-    log(`  big tree's rows generated into staging tables: ${stagingS.toFixed(1)} s`);
     const copyInto = (table: string) => (chunk: Chunk, j: number) =>
       `INSERT INTO ${table} (${COLUMNS}) SELECT ${COLUMNS} FROM ${stage(chunk, j)}`;
 
     log(`  project_files triggers: ${triggers.length ? triggers.join(", ") : "(none)"}`);
     await checkpoint(client);
-    const withTriggersS = await timed(() => byLevel(clients, BIG_TREE_SIZE, copyInto("project_files")));
-    log(`  big tree (1,000,000 files) into project_files, triggers on: ${withTriggersS.toFixed(1)} s`);
+    const withTriggersS = await timedStep(
+      progress,
+      "inserting the big tree (1,000,000 files) into project_files, triggers on",
+      BIG_TREE_SIZE,
+      (step) => byLevel(clients, BIG_TREE_SIZE, copyInto("project_files"), (n) => step.add(n)),
+    );
 
     await client.query(`DROP TABLE IF EXISTS ${scratch}`);
     await client.query(`CREATE TABLE ${scratch} (LIKE project_files INCLUDING ALL)`);
@@ -305,8 +345,12 @@ async function loadBigTree(clients: pg.Client[], log: (line: string) => void): P
       await client.query(`ALTER TABLE ${scratch} ADD ${own}`);
     }
     await checkpoint(client);
-    const withoutTriggersS = await timed(() => byLevel(clients, BIG_TREE_SIZE, copyInto(scratch)));
-    log(`  the same rows into a copy of the table without triggers: ${withoutTriggersS.toFixed(1)} s`);
+    const withoutTriggersS = await timedStep(
+      progress,
+      "inserting the same rows into a copy of the table without triggers",
+      BIG_TREE_SIZE,
+      (step) => byLevel(clients, BIG_TREE_SIZE, copyInto(scratch), (n) => step.add(n)),
+    );
     return { triggers, stagingS, withTriggersS, withoutTriggersS, ratio: withTriggersS / withoutTriggersS };
   } finally {
     await client.query(`DROP TABLE IF EXISTS ${[scratch, ...stages].join(", ")}`);
@@ -329,19 +373,34 @@ async function loadingSession(client: pg.Client): Promise<void> {
   }
 }
 
-/** Fills an empty, migrated database, over `clients` (connected to it; they load in parallel). */
-export async function generate(clients: pg.Client[], log: (line: string) => void): Promise<GenerateResult> {
+/**
+ * Fills an empty, migrated database, over `clients` (connected to it; they load in parallel). Each
+ * step's start, progress and end go to `progress` (stderr).
+ */
+export async function generate(
+  clients: pg.Client[],
+  log: (line: string) => void,
+  progress: Progress = new Progress(),
+): Promise<GenerateResult> {
   const t0 = performance.now();
   const client = clients[0] as pg.Client;
   for (const c of clients) await loadingSession(c);
   await client.query(contractsSql());
-  const smallTreesS = await timed(() =>
-    byLevel(clients, SMALL_TREE_SIZE, (chunk) => smallTreesSql("project_files", chunk)),
+  const smallTreesS = await timedStep(
+    progress,
+    "inserting 100 trees of 1,000 files",
+    SMALL_TREES * SMALL_TREE_SIZE,
+    (step) =>
+      byLevel(
+        clients,
+        SMALL_TREE_SIZE,
+        (chunk) => smallTreesSql("project_files", chunk),
+        (n) => step.add(n * SMALL_TREES),
+      ),
   );
-  log(`  100 trees of 1,000 files: ${smallTreesS.toFixed(1)} s`);
-  const triggerCost = await loadBigTree(clients, log);
-  const vacuumS = await timed(() => client.query("VACUUM ANALYZE"));
-  log(`  VACUUM ANALYZE: ${vacuumS.toFixed(1)} s`);
+  const triggerCost = await loadBigTree(clients, log, progress);
+  // no measurable progress: its heartbeat says it is still running
+  const vacuumS = await timedStep(progress, "running VACUUM ANALYZE", undefined, () => client.query("VACUUM ANALYZE"));
   const { rows } = await client.query<{ n: string }>("SELECT count(*) AS n FROM project_files");
   const files = Number(rows[0]?.n);
   if (files !== TOTAL_FILES) throw new Error(`expected ${TOTAL_FILES} files after generation, found ${files}`);

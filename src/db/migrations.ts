@@ -4,10 +4,13 @@
 import { spawn } from "node:child_process";
 import { readdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
+import type { Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import type { DatabaseTarget } from "../config.ts";
 import type { PrismaClient } from "../generated/prisma/client.ts";
+import type { Progress } from "../progress.ts";
 import { type Database, type OpenOptions, openDatabase } from "./database.ts";
+import { eventReader, MIGRATION_EVENTS_FD, type MigrationEvent, migrationProgress } from "./migration-events.ts";
 
 export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 export const MIGRATIONS_DIR = join(PROJECT_ROOT, "prisma/migrations");
@@ -27,6 +30,12 @@ export interface CliOptions {
   migrationsDir?: string;
   /** Echo the CLI's output to this process's stdout/stderr while it runs. */
   echo?: boolean;
+  /** `migrate deploy`: report each migration as it starts and ends (./migration-events.ts). */
+  progress?: Progress;
+}
+
+interface RunOptions extends CliOptions {
+  onMigrationEvent?: (event: MigrationEvent) => void;
 }
 
 /** The environment that points prisma.config.ts at a target. */
@@ -36,31 +45,43 @@ export function targetEnv(target: DatabaseTarget): Record<string, string> {
     : { PGLITE_DIR: target.dir, DATABASE_URL: "postgresql://pglite@localhost/pglite" };
 }
 
-export function runPrisma(args: string[], target: DatabaseTarget, options: CliOptions = {}): Promise<CliResult> {
+export function runPrisma(args: string[], target: DatabaseTarget, options: RunOptions = {}): Promise<CliResult> {
   const env: NodeJS.ProcessEnv = { ...process.env, ...targetEnv(target) };
   if (options.migrationsDir) env.FMS_MIGRATIONS_DIR = resolve(options.migrationsDir);
   else delete env.FMS_MIGRATIONS_DIR;
   // Never ask the CLI to reach the network (update checks, telemetry).
   env.CHECKPOINT_DISABLE = "1";
   env.PRISMA_HIDE_UPDATE_MESSAGE = "1";
+  // fd 3 carries the migration events, apart from the CLI's own output
+  if (options.onMigrationEvent) env[MIGRATION_EVENTS_FD] = "3";
+  else delete env[MIGRATION_EVENTS_FD];
+  const echo = (stream: NodeJS.WriteStream, d: Buffer) => {
+    if (!options.echo) return;
+    if (options.progress) options.progress.interject(() => stream.write(d));
+    else stream.write(d);
+  };
   return new Promise((resolvePromise, reject) => {
     const child = spawn(process.execPath, ["--require", PRELOAD, PRISMA_CLI, ...args], {
       cwd: PROJECT_ROOT,
       env,
-      stdio: ["ignore", "pipe", "pipe"],
+      stdio: ["ignore", "pipe", "pipe", "pipe"],
     });
+    const events = child.stdio[3] as Readable | null;
+    if (options.onMigrationEvent) events?.on("data", eventReader(options.onMigrationEvent));
+    else events?.resume(); // nothing is sent on it; drained so that it closes with the others
     let stdout = "";
     let stderr = "";
     let output = "";
-    child.stdout.on("data", (d: Buffer) => {
+    // all four are pipes; the types cannot say so for a fourth
+    child.stdout?.on("data", (d: Buffer) => {
       stdout += d;
       output += d;
-      if (options.echo) process.stdout.write(d);
+      echo(process.stdout, d);
     });
-    child.stderr.on("data", (d: Buffer) => {
+    child.stderr?.on("data", (d: Buffer) => {
       stderr += d;
       output += d;
-      if (options.echo) process.stderr.write(d);
+      echo(process.stderr, d);
     });
     child.on("error", reject);
     child.on("close", (code) => resolvePromise({ code: code ?? 1, stdout, stderr, output }));
@@ -116,7 +137,9 @@ export class MigrationError extends Error {
 
 /** `prisma migrate deploy`: applies every pending migration, each in its own transaction. */
 export async function migrateDeploy(target: DatabaseTarget, options: CliOptions = {}): Promise<CliResult> {
-  const result = await runPrisma(["migrate", "deploy"], target, options);
+  const tracker = options.progress && migrationProgress(options.progress);
+  const result = await runPrisma(["migrate", "deploy"], target, { ...options, onMigrationEvent: tracker?.onEvent });
+  tracker?.finish(result.code === 0);
   if (result.code !== 0) {
     throw new MigrationError(`prisma migrate deploy failed (exit ${result.code})`, result.output);
   }
@@ -132,6 +155,7 @@ export async function openMigrated(
   target: DatabaseTarget,
   options: OpenOptions = {},
   onApply: (pending: number) => void = () => {},
+  progress?: Progress,
 ): Promise<Database> {
   const db = await openDatabase(target, options);
   const state = await migrationState(db.prisma);
@@ -145,6 +169,6 @@ export async function openMigrated(
   if (state.pending.length === 0) return db;
   await db.close();
   onApply(state.pending.length);
-  await migrateDeploy(target); // its output is in the MigrationError when it fails
+  await migrateDeploy(target, { progress }); // its output is in the MigrationError when it fails
   return openDatabase(target, options);
 }
