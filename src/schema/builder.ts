@@ -6,6 +6,7 @@ import ErrorsPlugin from "@pothos/plugin-errors";
 import PrismaPlugin from "@pothos/plugin-prisma";
 import RelayPlugin from "@pothos/plugin-relay";
 import ScopeAuthPlugin from "@pothos/plugin-scope-auth";
+import { nodeEnv } from "../config.ts";
 import type { Context } from "../context.ts";
 import { canManageContracts } from "../domain/access.ts";
 import { ForbiddenError } from "../domain/errors.ts";
@@ -70,7 +71,7 @@ export const builder = new SchemaBuilder<{
     dmmf: getDatamodel(),
     exposeDescriptions: true,
     filterConnectionTotalCount: true,
-    onUnusedQuery: process.env.NODE_ENV === "production" ? null : "warn",
+    onUnusedQuery: nodeEnv() === "production" ? null : "warn",
   },
   relay: {
     cursorType: "String",
