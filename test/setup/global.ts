@@ -7,7 +7,7 @@
 //                                            tarball, loaded into an in-memory PGlite per test.
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
@@ -35,6 +35,11 @@ export function withDatabase(url: string, database: string): string {
 }
 
 export default async function setup(project: TestProject) {
+  // test/clients runs the example client, whose generated code is not committed: a fresh clone
+  // generates it here, with the command CI runs.
+  if (!existsSync(join(PROJECT_ROOT, "examples/client/src/generated/graphql.ts"))) {
+    execFileSync("npm", ["run", "-s", "client:generate"], { cwd: PROJECT_ROOT, stdio: "inherit" });
+  }
   const adminUrl = process.env.TEST_DATABASE_URL || process.env.DATABASE_URL || "";
   const runId = `fms_t${randomBytes(3).toString("hex")}`;
   const scratch = mkdtempSync(join(tmpdir(), `${runId}-`));
