@@ -7,8 +7,10 @@ import { authentication } from "./auth/plugin.ts";
 import type { Config } from "./config.ts";
 import type { Context } from "./context.ts";
 import type { Database } from "./db/database.ts";
+import { inProcessTransport, type LiveEvents, liveEvents } from "./events/index.ts";
 import { hardening } from "./hardening/index.ts";
 import { logger as defaultLogger, type Logger } from "./logger.ts";
+import { observability, Readiness } from "./observability/index.ts";
 import { schema } from "./schema/index.ts";
 
 const REQUEST_ID_RE = /^[\w.:-]{1,128}$/;
@@ -17,6 +19,10 @@ export interface AppOptions {
   db: Database;
   config: Config;
   logger?: Logger;
+  /** Live updates (server.ts opens them from the configuration); within this app when not given. */
+  events?: LiveEvents;
+  /** The server calls its drain() when a graceful shutdown begins: /readyz then answers 503. */
+  readiness?: Readiness;
 }
 
 /**
@@ -35,16 +41,29 @@ function requestIds(log: Logger): { plugin: Plugin<Context>; idOf: (request: Req
     }
     return id;
   };
+  const logUnexpected = (context: unknown, errors: readonly GraphQLError[] | undefined) => {
+    const { requestId } = context as Context;
+    for (const error of errors ?? []) {
+      if (error.originalError && !(error.originalError instanceof GraphQLError)) {
+        log.error({ requestId, path: error.path?.join("."), err: error.originalError }, "unexpected error");
+      }
+    }
+  };
   const plugin: Plugin<Context> = {
     onExecute: ({ args }) => ({
       onExecuteDone: ({ result }) => {
-        if (!("errors" in result)) return; // a stream (subscription): nothing to inspect here
-        const { requestId } = args.contextValue as Context;
-        for (const error of result.errors ?? []) {
-          if (error.originalError && !(error.originalError instanceof GraphQLError)) {
-            log.error({ requestId, path: error.path?.join("."), err: error.originalError }, "unexpected error");
-          }
+        if (!("errors" in result)) return; // a stream: nothing to inspect here
+        logUnexpected(args.contextValue, result.errors);
+      },
+    }),
+    // A subscription's events are executed one by one; each may carry an error of its own.
+    onSubscribe: ({ args }) => ({
+      onSubscribeResult: ({ result }) => {
+        if ("errors" in result) {
+          logUnexpected(args.contextValue, result.errors);
+          return undefined;
         }
+        return { onNext: ({ result: event }) => logUnexpected(args.contextValue, event.errors) };
       },
     }),
     onResultProcess: ({ request, result }) => {
@@ -61,14 +80,27 @@ function requestIds(log: Logger): { plugin: Plugin<Context>; idOf: (request: Req
   return { plugin, idOf };
 }
 
-export function createApp({ db, config, logger = defaultLogger }: AppOptions) {
+export function createApp({
+  db,
+  config,
+  logger = defaultLogger,
+  events = liveEvents(inProcessTransport(), config.events.channelPrefix, logger),
+  readiness = new Readiness(),
+}: AppOptions) {
   const ids = requestIds(logger);
+  let graphiqlPage: Promise<string> | undefined;
   const auth = authentication(config.auth, { logger, requestId: ids.idOf });
   const guard = hardening(config, logger);
   return createYoga<Record<string, unknown>, Context>({
     schema,
     graphqlEndpoint: "/graphql",
     graphiql: config.graphiql ? { title: "FMS — file metadata API" } : false,
+    // Yoga's own page loads GraphiQL from unpkg.com, which many networks cannot reach; this one
+    // inlines its scripts and styles (about 9 MB, served only to a browser's GET asking for
+    // text/html). Yoga renders the page on every such request and the options never change, so it
+    // is built once; the module is imported on first use, not by every process that serves the API.
+    renderGraphiQL: (options) =>
+      (graphiqlPage ??= import("@graphql-yoga/render-graphiql").then((m) => m.renderGraphiQL(options))),
     landingPage: false,
     logging: {
       debug: (...a) => logger.debug(a.map(String).join(" ")),
@@ -87,8 +119,23 @@ export function createApp({ db, config, logger = defaultLogger }: AppOptions) {
       config,
       requestId: ids.idOf(request),
       identity: await auth.identityOf(request),
+      events,
     }),
-    plugins: [ids.plugin, auth.plugin, ...guard.plugins],
+    plugins: [
+      // /healthz, /readyz and /metrics answer before authentication and the CSRF check, and the
+      // metrics see the refusals of the operation limits (src/observability).
+      ...(observability({
+        db,
+        config,
+        logger,
+        readiness,
+        requestId: ids.idOf,
+        maskError: guard.maskError,
+      }) as Plugin<Context>[]),
+      ids.plugin,
+      auth.plugin,
+      ...guard.plugins,
+    ],
   });
 }
 
