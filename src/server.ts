@@ -65,7 +65,10 @@ async function main() {
   const shutdown = handleShutdown(server, {
     timeoutMs: config.shutdownTimeoutMs,
     logger,
-    onDrain: () => readiness.drain(),
+    onDrain: () => {
+      readiness.drain();
+      events.endStreams(); // each subscriber reads `event: complete`, and may subscribe elsewhere
+    },
     closers: [
       { name: "GraphQL app", close: () => yoga.dispose() },
       { name: "event transport", close: () => events.close() },

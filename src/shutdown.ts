@@ -60,11 +60,13 @@ export function handleShutdown(server: Server, options: ShutdownOptions): (reaso
     process.exit(1);
   };
 
-  // Ends the endless streams, and closes the connections that have just become idle (Node closes
-  // the idle ones once, at server.close(); a keep-alive connection whose response finishes later
-  // would otherwise wait for its keep-alive timeout).
-  const sweep = () => {
-    for (const res of inFlight) if (isEndlessStream(res)) res.destroy();
+  // Closes the connections that have just become idle (Node closes the idle ones once, at
+  // server.close(); a keep-alive connection whose response finishes later would otherwise wait for
+  // its keep-alive timeout). With `cut`, also cuts the endless streams still open: onDrain asks
+  // their sources to end them properly (a subscription's client then reads `event: complete`), and
+  // the periodic sweep cuts whatever is left after that.
+  const sweep = (cut: boolean) => {
+    if (cut) for (const res of inFlight) if (isEndlessStream(res)) res.destroy();
     server.closeIdleConnections();
   };
 
@@ -72,7 +74,7 @@ export function handleShutdown(server: Server, options: ShutdownOptions): (reaso
     inFlight.add(res);
     res.once("close", () => {
       inFlight.delete(res);
-      if (draining) setImmediate(sweep);
+      if (draining) setImmediate(sweep, false);
     });
     // A request that arrives on an open connection during the drain is answered, and its
     // connection closed after it.
@@ -89,9 +91,9 @@ export function handleShutdown(server: Server, options: ShutdownOptions): (reaso
     const deadline = setTimeout(() => force(`shutdown did not finish within ${timeoutMs} ms`), timeoutMs);
     options.onDrain?.();
     for (const res of inFlight) if (!res.headersSent) res.setHeader("connection", "close");
-    // A stream that starts during the drain (a subscription on a connection that was open) is
-    // ended at the next sweep.
-    const sweeper = setInterval(sweep, 200);
+    // A stream that did not end when asked to, or one that starts during the drain on a connection
+    // that was open, is cut at the next sweep.
+    const sweeper = setInterval(sweep, 200, true);
     // Stops listening (a new connection is refused) and closes the idle connections; the callback
     // runs once the last connection has closed.
     server.close(async () => {
@@ -110,7 +112,7 @@ export function handleShutdown(server: Server, options: ShutdownOptions): (reaso
       logger.info({ ms: Date.now() - started }, "stopped");
       process.exit(failed ? 1 : 0);
     });
-    sweep();
+    sweep(false);
     // Logged once the listening socket is closed, so that whoever reads it knows new connections are refused.
     logger.info(
       { reason, inFlight: inFlight.size, timeoutMs },

@@ -153,8 +153,8 @@ function connectError(port: number): Promise<string | null> {
   });
 }
 
-/** Opens a subscription (Server-Sent Events); `ended` resolves when the server ends the stream, however it does. */
-async function subscription(port: number): Promise<{ ended: Promise<void> }> {
+/** Opens a subscription (Server-Sent Events); `ended` resolves, with what was read, when the stream ends, however it does. */
+async function subscription(port: number): Promise<{ ended: Promise<string> }> {
   const res = await fetch(`http://127.0.0.1:${port}/graphql`, {
     method: "POST",
     headers: { "content-type": "application/json", accept: "text/event-stream" },
@@ -167,11 +167,14 @@ async function subscription(port: number): Promise<{ ended: Promise<void> }> {
   expect(res.headers.get("content-type")).toMatch(/^text\/event-stream/);
   const reader = (res.body as ReadableStream<Uint8Array>).getReader();
   const ended = (async () => {
+    const decoder = new TextDecoder();
+    let text = "";
     try {
-      while (!(await reader.read()).done);
+      for (let r = await reader.read(); !r.done; r = await reader.read()) text += decoder.decode(r.value);
     } catch {
       // a connection closed mid-stream ends it too
     }
+    return text;
   })();
   return { ended };
 }
@@ -197,7 +200,8 @@ it("SIGTERM: a new connection is refused, the request in flight is answered, str
   const signalled = Date.now();
   await server.logged('"msg":"shutting down');
   expect(await connectError(server.port)).toBe("ECONNREFUSED");
-  await stream.ended; // while the request in flight is still waiting for its body
+  // while the request in flight is still waiting for its body; ended properly, not cut
+  expect(await stream.ended).toMatch(/^event: complete$/m);
   expect(server.child.exitCode).toBeNull();
 
   post.finish();
