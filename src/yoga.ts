@@ -1,6 +1,8 @@
 // The Yoga instance: schema, context, error masking and request ids. It never listens; server.ts
 // does, and tests call yoga.fetch() directly.
 import { randomUUID } from "node:crypto";
+import { promisify } from "node:util";
+import { gzip } from "node:zlib";
 import { GraphQLError } from "graphql";
 import { createYoga, type Plugin } from "graphql-yoga";
 import { authentication } from "./auth/plugin.ts";
@@ -80,6 +82,34 @@ function requestIds(log: Logger): { plugin: Plugin<Context>; idOf: (request: Req
   return { plugin, idOf };
 }
 
+/**
+ * The GraphiQL page gzipped (9 MB of inlined scripts become 2.4 MB) for a browser that accepts it.
+ * Only that page: the API's own responses stay as they are (an SSE stream must not be buffered by
+ * a compressor), and request bodies are never inflated (MAX_BODY_BYTES counts what arrives). The
+ * page never changes in a process, so it is compressed once, off the event loop.
+ */
+function gzippedGraphiQL(): Plugin {
+  let gzipped: Promise<Buffer<ArrayBuffer>> | undefined;
+  return {
+    async onResponse({ request, response, setResponse }) {
+      if (request.method !== "GET" || !response.headers.get("content-type")?.startsWith("text/html")) return;
+      const headers = new Headers(response.headers);
+      headers.append("vary", "accept-encoding");
+      if (!/\bgzip\b/i.test(request.headers.get("accept-encoding") ?? "")) {
+        setResponse(new Response(response.body, { status: response.status, headers }));
+        return;
+      }
+      gzipped ??= response
+        .clone()
+        .text()
+        .then((page) => promisify(gzip)(page));
+      headers.set("content-encoding", "gzip");
+      headers.delete("content-length");
+      setResponse(new Response(await gzipped, { status: response.status, headers }));
+    },
+  };
+}
+
 export function createApp({
   db,
   config,
@@ -135,6 +165,7 @@ export function createApp({
       ids.plugin,
       auth.plugin,
       ...guard.plugins,
+      ...(config.graphiql ? [gzippedGraphiQL()] : []),
     ],
   });
 }

@@ -7,6 +7,7 @@ import { randomUUID } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { gunzipSync } from "node:zlib";
 import { type BrowserContext, chromium, type Locator, type Page } from "playwright-core";
 import { expect, it } from "vitest";
 import { AUTH_VARIABLES } from "../../src/auth/config.ts";
@@ -114,6 +115,38 @@ it("the GraphiQL page is served whole by the API: no script, style or link from 
     expect(html).toContain("FMS — file metadata API");
     expect(html).not.toMatch(/<(script|link|img)\b[^>]*\b(src|href)=["']?(https?:)?\/\//i);
     expect(html).not.toContain("unpkg.com");
+  } finally {
+    await t.close();
+  }
+});
+
+it("the GraphiQL page is gzipped for a browser that accepts it, and only that page", async () => {
+  const t = await testApp();
+  try {
+    const plain = await t.app.fetch("http://test/graphql", { headers: { accept: "text/html" } });
+    expect(plain.headers.get("content-encoding")).toBeNull();
+    const page = await plain.text();
+    for (let i = 0; i < 2; i++) {
+      // compressed once, served from then on
+      const res = await t.app.fetch("http://test/graphql", {
+        headers: { accept: "text/html", "accept-encoding": "gzip, deflate, br" },
+      });
+      expect(res.status).toBe(200);
+      expect(res.headers.get("content-encoding")).toBe("gzip");
+      expect(res.headers.get("vary")).toMatch(/accept-encoding/i);
+      expect(res.headers.get("x-request-id")).toBeTruthy();
+      const body = Buffer.from(await res.arrayBuffer());
+      expect(body.length).toBeLessThan(page.length / 3);
+      expect(gunzipSync(body).toString("utf8")).toBe(page);
+    }
+    // a GraphQL answer is not compressed
+    const api = await t.app.fetch("http://test/graphql", {
+      method: "POST",
+      headers: { "content-type": "application/json", "accept-encoding": "gzip" },
+      body: JSON.stringify({ query: "{ __typename }" }),
+    });
+    expect(api.headers.get("content-encoding")).toBeNull();
+    expect(await api.json()).toMatchObject({ data: { __typename: "Query" } });
   } finally {
     await t.close();
   }
