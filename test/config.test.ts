@@ -3,7 +3,6 @@
 // Configuration and Limits sections) and every variable there is read; a documented default means
 // what leaving the variable out means; a bad value is a ConfigError naming the variable, and stops
 // the server at start. No other module of the service reads the environment.
-import { spawn } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -12,6 +11,7 @@ import { openDatabase } from "../src/db/database.ts";
 import { migrationState, PROJECT_ROOT } from "../src/db/migrations.ts";
 import { emptyDatabase } from "./helpers/db.ts";
 import { serviceEnv } from "./helpers/operator.ts";
+import { NODE_SERVER, runCommand } from "./helpers/process.ts";
 import { authEnv } from "./helpers/tokens.ts";
 
 type Env = Record<string, string | undefined>;
@@ -165,25 +165,10 @@ describe("configuration", () => {
 });
 
 describe("at start", () => {
-  function startServer(env: NodeJS.ProcessEnv): Promise<{ code: number | null; output: string }> {
-    return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, ["--import", "tsx", "src/server.ts"], { cwd: PROJECT_ROOT, env });
-      let output = "";
-      child.stdout.on("data", (d) => {
-        output += d;
-      });
-      child.stderr.on("data", (d) => {
-        output += d;
-      });
-      child.on("error", reject);
-      child.on("close", (code) => resolve({ code, output }));
-    });
-  }
-
   it("a bad value stops the server with a message naming the variable", async () => {
-    const { code, output } = await startServer(
-      serviceEnv({ kind: "pglite", dir: "memory://" }, { PORT: "0", SHUTDOWN_TIMEOUT_MS: "10s" }),
-    );
+    const { code, output } = await runCommand(NODE_SERVER, {
+      env: serviceEnv({ kind: "pglite", dir: "memory://" }, { PORT: "0", SHUTDOWN_TIMEOUT_MS: "10s" }),
+    });
     expect(code).toBe(1);
     expect(output).toContain(
       'configuration error: SHUTDOWN_TIMEOUT_MS must be a whole number from 100 to 3600000; got "10s"',
@@ -193,9 +178,9 @@ describe("at start", () => {
   it("MIGRATE_ON_START=false refuses a database with pending migrations, and applies none", async () => {
     const db = await emptyDatabase();
     try {
-      const { code, output } = await startServer(
-        serviceEnv(db.target, { PORT: "0", HOST: "127.0.0.1", MIGRATE_ON_START: "false", DEMO_DATA: "false" }),
-      );
+      const { code, output } = await runCommand(NODE_SERVER, {
+        env: serviceEnv(db.target, { PORT: "0", HOST: "127.0.0.1", MIGRATE_ON_START: "false", DEMO_DATA: "false" }),
+      });
       expect(code).toBe(1);
       expect(output).toMatch(/\d+ migration\(s\) pending \(001_\S+.*\) and MIGRATE_ON_START is false/);
       expect(output).toContain("npm run db:migrate");

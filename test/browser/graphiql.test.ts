@@ -2,7 +2,6 @@
 // Debian's chromium driven by playwright-core. The page must come from the server alone (no CDN:
 // many networks cannot reach one), run a query typed into its editor, and show the result. A
 // screenshot of it is kept at test/artifacts/graphiql.png.
-import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -10,12 +9,12 @@ import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { type BrowserContext, chromium, type Locator, type Page } from "playwright-core";
 import { expect, it } from "vitest";
-import { AUTH_VARIABLES } from "../../src/auth/config.ts";
 import type { DatabaseTarget } from "../../src/config.ts";
 import { PROJECT_ROOT } from "../../src/db/migrations.ts";
 import { testApp } from "../helpers/app.ts";
 import { emptyDatabase } from "../helpers/db.ts";
-import { serviceEnv } from "../helpers/operator.ts";
+import { serverEnv } from "../helpers/operator.ts";
+import { startServer } from "../helpers/process.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 const ARTIFACTS = join(PROJECT_ROOT, "test/artifacts");
@@ -40,34 +39,14 @@ interface Server {
 }
 
 /** The server process (as the container runs it), in development mode, on any free port. */
-async function startServer(target: DatabaseTarget): Promise<Server> {
-  const env = serviceEnv(target, { PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "warn", GRAPHIQL: "true" });
-  for (const k of AUTH_VARIABLES) delete env[k];
-  const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", "src/server.ts"], {
-    cwd: PROJECT_ROOT,
-    env,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let output = "";
-  const closed = new Promise<void>((resolve) => child.on("close", () => resolve()));
-  const url = await new Promise<string>((resolve, reject) => {
-    const onData = (d: Buffer) => {
-      output += d;
-      const m = /FMS GraphQL API ready at (http:\/\/\S+)/.exec(output);
-      // the server listens on 127.0.0.1, which "localhost" may not resolve to (::1)
-      if (m?.[1]) resolve(m[1].replace("localhost", "127.0.0.1"));
-    };
-    child.stdout?.on("data", onData);
-    child.stderr?.on("data", onData);
-    child.on("exit", (code) => reject(new Error(`server exited with ${code} before listening:\n${output}`)));
-  });
+async function graphiqlServer(target: DatabaseTarget): Promise<Server> {
+  const server = startServer(serverEnv(target, { LOG_LEVEL: "warn", GRAPHIQL: "true" }));
   return {
-    url,
-    output: () => output,
+    url: await server.url,
+    output: server.output,
     async stop() {
-      child.kill("SIGTERM");
-      const deadline = setTimeout(() => child.kill("SIGKILL"), 15_000);
-      await closed;
+      const deadline = setTimeout(() => server.child.kill("SIGKILL"), 15_000);
+      await server.stop();
       clearTimeout(deadline);
     },
   };
@@ -164,7 +143,7 @@ it("GraphiQL in chromium loads from the server alone, runs a typed query and sho
   let server: Server | undefined;
   let browser: BrowserContext | undefined;
   try {
-    server = await startServer(db.target);
+    server = await graphiqlServer(db.target);
     const { url } = server;
     const origin = new URL(url).origin;
     const name = `graphiql-${randomUUID().slice(0, 8)}.csv`;

@@ -3,16 +3,13 @@
 // through the API as the development identity a newcomer's GraphiQL runs as; a database that holds
 // anything is refused with nothing written; a load that fails midway leaves nothing behind; and
 // `npm start` loads it, asks for it, or says how, as DEMO_DATA and the terminal say.
-import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { describe, expect, it, onTestFinished } from "vitest";
-import { AUTH_VARIABLES } from "../../src/auth/config.ts";
 import { ConfigError, type DatabaseTarget, loadConfig } from "../../src/config.ts";
 import { openDatabase } from "../../src/db/database.ts";
-import { PROJECT_ROOT } from "../../src/db/migrations.ts";
 import { DEMO_DATA, DEMO_PROJECTS, DEMO_WORKSPACES, type DemoDataSet } from "../../src/demo/data.ts";
 import { askYesNo, demoHint, offerDemoData } from "../../src/demo/first-run.ts";
 import { DemoRefusedError, databaseContents, seedDemo } from "../../src/demo/seed.ts";
@@ -20,7 +17,8 @@ import { ContractViolationError } from "../../src/domain/errors.ts";
 import { Progress } from "../../src/progress.ts";
 import { type TestApp, testApp } from "../helpers/app.ts";
 import { backend, emptyDatabase } from "../helpers/db.ts";
-import { serviceEnv } from "../helpers/operator.ts";
+import { serverEnv, serviceEnv } from "../helpers/operator.ts";
+import { runCommand, startServer } from "../helpers/process.ts";
 
 function textStream(isTTY = false) {
   const stream = { text: "", isTTY, write: (s: string) => (stream.text += s) };
@@ -275,79 +273,11 @@ describe("offering the demo data at start", () => {
   });
 });
 
-/** The server's environment: no authentication configured (development mode), any free port. */
+/** The server's environment: no authentication configured (development mode), any free port, DEMO_DATA only as `extra` says. */
 function startEnv(target: DatabaseTarget, extra: Record<string, string>): NodeJS.ProcessEnv {
-  const env = serviceEnv(target, { PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "info" });
-  for (const k of [...AUTH_VARIABLES, "DEMO_DATA"]) delete env[k];
+  const env = serverEnv(target);
+  delete env.DEMO_DATA;
   return { ...env, ...extra };
-}
-
-interface Started {
-  child: ChildProcess;
-  output: () => string;
-  /** Resolves with the URL once the server listens; rejects if it exits first. */
-  url: Promise<string>;
-  /** Stops it and waits until it has exited. */
-  stop(): Promise<void>;
-}
-
-/** `npm start` (through `script` for a terminal: a pseudo-terminal as its stdin and stdout). */
-function start(env: NodeJS.ProcessEnv, terminal = false): Started {
-  const child = terminal
-    ? spawn("script", ["--quiet", "--flush", "--return", "--command", "npm start --silent", "/dev/null"], {
-        cwd: PROJECT_ROOT,
-        env,
-        stdio: ["pipe", "pipe", "pipe"],
-      })
-    : spawn("npm", ["start", "--silent"], {
-        cwd: PROJECT_ROOT,
-        env,
-        stdio: ["ignore", "pipe", "pipe"],
-        detached: true,
-      });
-  let output = "";
-  const listeners: (() => void)[] = [];
-  const onData = (d: Buffer) => {
-    output += d;
-    for (const l of listeners) l();
-  };
-  child.stdout?.on("data", onData);
-  child.stderr?.on("data", onData);
-  const closed = new Promise<void>((resolve) => child.on("close", () => resolve()));
-  const url = new Promise<string>((resolve, reject) => {
-    listeners.push(() => {
-      const m = /FMS GraphQL API ready at (http:\/\/\S+)/.exec(output);
-      if (m?.[1]) resolve(m[1].replace("localhost", "127.0.0.1"));
-    });
-    child.on("exit", (code) => reject(new Error(`server exited with ${code} before listening:\n${output}`)));
-  });
-  return {
-    child,
-    output: () => output,
-    url,
-    async stop() {
-      if (child.exitCode === null && child.signalCode === null) {
-        // Ctrl-C at the terminal; otherwise the process group, as a supervisor would
-        if (terminal) child.stdin?.write("\x03");
-        else process.kill(-(child.pid as number), "SIGTERM");
-      }
-      await closed;
-    },
-  };
-}
-
-function waitFor(server: Started, text: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setInterval(() => {
-      if (server.output().includes(text)) {
-        clearInterval(timer);
-        resolve();
-      } else if (server.child.exitCode !== null) {
-        clearInterval(timer);
-        reject(new Error(`exited before "${text}":\n${server.output()}`));
-      }
-    }, 50);
-  });
 }
 
 async function query<T>(url: string, document: string): Promise<T> {
@@ -371,7 +301,7 @@ function embeddedDir(): DatabaseTarget {
 }
 
 async function startedWithDemo(target: DatabaseTarget) {
-  const server = start(startEnv(target, { DEMO_DATA: "true" }));
+  const server = startServer(startEnv(target, { DEMO_DATA: "true" }), "npm");
   try {
     const url = await server.url;
     const data = await query<{ files: { totalCount: number; edges: { node: Record<string, unknown> }[] } }>(
@@ -399,7 +329,7 @@ describe("npm start and DEMO_DATA", () => {
     const target = embeddedDir();
     await startedWithDemo(target);
     // a second start finds the database in use and leaves it alone
-    const again = start(startEnv(target, { DEMO_DATA: "true" }));
+    const again = startServer(startEnv(target, { DEMO_DATA: "true" }), "npm");
     try {
       const url = await again.url;
       expect((await query<{ files: { totalCount: number } }>(url, "{ files { totalCount } }")).files.totalCount).toBe(
@@ -419,7 +349,7 @@ describe("npm start and DEMO_DATA", () => {
 
   it("DEMO_DATA=ask (the default) without a terminal says how, and loads nothing", async () => {
     const target = embeddedDir();
-    const server = start(startEnv(target, {}));
+    const server = startServer(startEnv(target, {}), "npm");
     try {
       const url = await server.url;
       expect((await query<{ files: { totalCount: number } }>(url, "{ files { totalCount } }")).files.totalCount).toBe(
@@ -435,9 +365,9 @@ describe("npm start and DEMO_DATA", () => {
 
   it("DEMO_DATA=ask at a terminal asks, and Enter loads the demo data", async () => {
     const target = embeddedDir();
-    const server = start(startEnv(target, {}), true);
+    const server = startServer(startEnv(target, {}), "npm-terminal");
     try {
-      await waitFor(server, "[Y/n]");
+      await server.logged("[Y/n]");
       expect(server.output()).toContain("The database is empty. Load the demo data (3 projects, 33 files");
       server.child.stdin?.write("\n");
       const url = await server.url;
@@ -453,7 +383,7 @@ describe("npm start and DEMO_DATA", () => {
 
   it("DEMO_DATA=true with NODE_ENV=production is refused before the database is opened", async () => {
     const target = embeddedDir();
-    const server = start(startEnv(target, { DEMO_DATA: "true", NODE_ENV: "production" }));
+    const server = startServer(startEnv(target, { DEMO_DATA: "true", NODE_ENV: "production" }), "npm");
     await server.url.catch(() => {});
     await server.stop();
     expect(server.output()).toContain(
@@ -464,22 +394,7 @@ describe("npm start and DEMO_DATA", () => {
 
 describe("npm run db:seed-demo", () => {
   function seedDemoCommand(target: DatabaseTarget, extra: Record<string, string> = {}) {
-    const child = spawn("npm", ["run", "--silent", "db:seed-demo"], {
-      cwd: PROJECT_ROOT,
-      env: serviceEnv(target, extra),
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => {
-      stdout += d;
-    });
-    child.stderr.on("data", (d) => {
-      stderr += d;
-    });
-    return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
-      child.on("close", (code) => resolve({ code, stdout, stderr })),
-    );
+    return runCommand(["npm", "run", "--silent", "db:seed-demo"], { env: serviceEnv(target, extra) });
   }
 
   it("loads the demo data into a new database (migrating it first), then refuses to load it again", async () => {

@@ -48,6 +48,7 @@ import { dirname, isAbsolute, join, posix, relative } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { PROJECT_ROOT } from "../../src/db/migrations.ts";
 import { backend, emptyDatabase } from "../helpers/db.ts";
+import { runCommand } from "../helpers/process.ts";
 import { authEnv, signToken } from "../helpers/tokens.ts";
 
 // ---------------------------------------------------------------------------------------------
@@ -260,19 +261,7 @@ function run(
   argv: string[],
   options: { cwd: string; env: Record<string, string>; offline?: boolean },
 ): Promise<{ code: number | null; output: string }> {
-  const [cmd, args] = options.offline ? ["unshare", ["-rn", ...argv]] : [argv[0] as string, argv.slice(1)];
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd as string, args as string[], { cwd: options.cwd, env: options.env });
-    let output = "";
-    child.stdout.on("data", (d) => {
-      output += d;
-    });
-    child.stderr.on("data", (d) => {
-      output += d;
-    });
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, output }));
-  });
+  return runCommand(options.offline ? ["unshare", "-rn", ...argv] : argv, { cwd: options.cwd, env: options.env });
 }
 
 const REPLAYED = ["ENV", "WORKDIR", "COPY", "RUN", "USER", "VOLUME", "EXPOSE", "HEALTHCHECK", "CMD"];

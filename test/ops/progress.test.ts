@@ -2,23 +2,17 @@
 // The reporter is driven with a fake clock and stream (no database involved); then the real
 // thing: `npm run db:migrate` on an empty database reports each migration on stderr, and a slow
 // migration gets "still applying …" lines while a failing one is reported as failed.
-import { spawn } from "node:child_process";
 import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, inject, it, onTestFinished } from "vitest";
 import type { DatabaseTarget } from "../../src/config.ts";
 import { recordedMigration } from "../../src/db/migration-events.ts";
-import {
-  MIGRATIONS_DIR,
-  MigrationError,
-  migrateDeploy,
-  migrationNames,
-  PROJECT_ROOT,
-} from "../../src/db/migrations.ts";
+import { MIGRATIONS_DIR, MigrationError, migrateDeploy, migrationNames } from "../../src/db/migrations.ts";
 import { formatDuration, Progress, type ProgressClock } from "../../src/progress.ts";
 import { emptyDatabase } from "../helpers/db.ts";
 import { serviceEnv } from "../helpers/operator.ts";
+import { runCommand } from "../helpers/process.ts";
 
 /** A clock that moves only when told to, firing the periodic callbacks that fall due on the way. */
 function fakeClock(): ProgressClock & { advance(ms: number): void; armed(): number } {
@@ -189,20 +183,9 @@ async function freshTarget(): Promise<DatabaseTarget> {
 describe("migrations report their progress", () => {
   it("npm run db:migrate on an empty database prints a line per migration on stderr, none on stdout", async () => {
     const target = await freshTarget();
-    const child = spawn("npm", ["run", "--silent", "db:migrate"], {
-      cwd: PROJECT_ROOT,
+    const { code, stdout, stderr } = await runCommand(["npm", "run", "--silent", "db:migrate"], {
       env: serviceEnv(target),
-      stdio: ["ignore", "pipe", "pipe"],
     });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => {
-      stdout += d;
-    });
-    child.stderr.on("data", (d) => {
-      stderr += d;
-    });
-    const code = await new Promise((resolve) => child.on("close", resolve));
     expect(code).toBe(0);
     const names = migrationNames();
     const reported = lines(stderr).filter((l) => /^(starting|applying|still|\d+ migration)/.test(l));

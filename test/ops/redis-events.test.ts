@@ -7,20 +7,18 @@
 // Redis is TEST_REDIS_URL, else redis://127.0.0.1:6379. When it cannot be reached these tests are
 // skipped, saying so, except in CI (CI=true), where that is a failure. Every run uses a channel
 // prefix of its own, so runs sharing one Redis never see each other's events.
-import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
 import { type AddressInfo, connect, createServer, type Server, type Socket } from "node:net";
 import { Redis } from "ioredis";
 import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
-import { AUTH_VARIABLES } from "../../src/auth/config.ts";
 import { type DatabaseTarget, loadConfig } from "../../src/config.ts";
-import { PROJECT_ROOT } from "../../src/db/migrations.ts";
 import { EventsUnavailableError, openLiveEvents } from "../../src/events/index.ts";
 import { createApp } from "../../src/yoga.ts";
 import { backend, migratedDatabase } from "../helpers/db.ts";
 import { buildContract, buildFile } from "../helpers/factories.ts";
-import { serviceEnv } from "../helpers/operator.ts";
+import { serverEnv } from "../helpers/operator.ts";
+import { startServer } from "../helpers/process.ts";
 import { type Fetch, type Subscription, subscribe } from "../helpers/sse.ts";
 import { authEnv, signToken } from "../helpers/tokens.ts";
 
@@ -166,7 +164,7 @@ describe.runIf(redisUp)("live updates through Redis", () => {
       });
       const token = await signToken({ sub: "worker", clearance: "internal" });
 
-      const [a, b] = await Promise.all([startServer(target), startServer(target)]);
+      const [a, b] = await Promise.all([listeningServer(target), listeningServer(target)]);
       const redis = await admin();
       const statusB = await listen<StatusEvent>(fetch, b.url, STATUS, project, token);
       const materializationsB = await listen<MaterializationEvent>(fetch, b.url, MATERIALIZATIONS, project, token);
@@ -200,40 +198,13 @@ describe.runIf(redisUp)("live updates through Redis", () => {
     },
   );
 
-  interface RunningServer {
-    child: ChildProcess;
-    url: string;
-    output(): string;
-    exit: Promise<{ code: number | null }>;
-  }
-
-  /** The real server (node, as the container starts it) on `databaseUrl`, with Redis and tokens. */
-  async function startServer(target: DatabaseTarget): Promise<RunningServer> {
-    const env = serviceEnv(target, { PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "info", DEMO_DATA: "false" });
-    for (const k of AUTH_VARIABLES) delete env[k];
-    Object.assign(env, authEnv, { REDIS_URL, REDIS_CHANNEL_PREFIX: prefix });
-    const child = spawn(process.execPath, ["--import", "tsx", "src/server.ts"], {
-      cwd: PROJECT_ROOT,
-      env,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let output = "";
-    const exit = new Promise<{ code: number | null }>((resolve) => child.on("exit", (code) => resolve({ code })));
-    cleanups.push(async () => {
-      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
-      await exit;
-    });
-    const url = await new Promise<string>((resolve, reject) => {
-      const onData = (d: Buffer) => {
-        output += d;
-        const m = /FMS GraphQL API ready at (http:\/\/\S+)/.exec(output);
-        if (m?.[1]) resolve(m[1].replace("localhost", "127.0.0.1"));
-      };
-      child.stdout?.on("data", onData);
-      child.stderr?.on("data", onData);
-      void exit.then(({ code }) => reject(new Error(`server exited with ${code} before listening:\n${output}`)));
-    });
-    return { child, url, output: () => output, exit };
+  /** The real server (node, as the container starts it) on `target`, with Redis and tokens, listening. */
+  async function listeningServer(target: DatabaseTarget) {
+    const server = startServer(
+      serverEnv(target, { DEMO_DATA: "false", ...authEnv, REDIS_URL, REDIS_CHANNEL_PREFIX: prefix }),
+    );
+    cleanups.push(() => server.kill());
+    return { ...server, url: await server.url };
   }
 
   /** Two apps over one database in this process, each with its own Redis connections. */

@@ -2,18 +2,18 @@
 // (node directly, so the signal reaches it): on SIGTERM it refuses new connections, answers the
 // request in flight, closes the database (a PGlite directory is left cleanly shut down), and exits
 // 0. A request that outlives SHUTDOWN_TIMEOUT_MS, or a second signal, forces exit 1.
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { request } from "node:http";
 import { connect, createServer } from "node:net";
 import { join } from "node:path";
 import pg from "pg";
 import { afterEach, expect, inject, it } from "vitest";
-import { AUTH_VARIABLES } from "../../src/auth/config.ts";
 import { openDatabase } from "../../src/db/database.ts";
-import { migrationState, PROJECT_ROOT } from "../../src/db/migrations.ts";
+import { migrationState } from "../../src/db/migrations.ts";
 import { emptyDatabase, type TestDatabase } from "../helpers/db.ts";
-import { serviceEnv } from "../helpers/operator.ts";
+import { serverEnv } from "../helpers/operator.ts";
+import { NODE_SERVER, runCommand, type ServerProcess, startServer } from "../helpers/process.ts";
 
 const PROJECT = "0f5c1d2e-7a4b-4c3d-9e8f-112233445566";
 const CREATE_CONTRACT = JSON.stringify({
@@ -48,56 +48,17 @@ async function database(): Promise<TestDatabase> {
   return db;
 }
 
-interface Server {
-  child: ChildProcess;
-  port: number;
-  output(): string;
-  /** Resolves once a log line containing `text` has been written. */
-  logged(text: string): Promise<void>;
-  exit: Promise<{ code: number | null; at: number }>;
-}
-
-/** The server, started; `logged` waits for a line of its output. */
-function spawnServer(db: TestDatabase, extra: Record<string, string>): Omit<Server, "port"> {
-  const env = serviceEnv(db.target, { PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "info", ...extra });
-  for (const k of AUTH_VARIABLES) delete env[k];
-  const child = spawn(process.execPath, ["--import", "tsx", "src/server.ts"], {
-    cwd: PROJECT_ROOT,
-    env,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let output = "";
-  const waiters: { text: string; resolve: () => void }[] = [];
-  const onData = (d: Buffer) => {
-    output += d;
-    for (const w of waiters.filter((w) => output.includes(w.text))) {
-      waiters.splice(waiters.indexOf(w), 1);
-      w.resolve();
-    }
-  };
-  child.stdout?.on("data", onData);
-  child.stderr?.on("data", onData);
-  const exit = new Promise<{ code: number | null; at: number }>((resolve) =>
-    child.on("exit", (code) => resolve({ code, at: Date.now() })),
-  );
-  cleanups.push(async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
-    await exit;
-  });
-  const logged = (text: string) =>
-    new Promise<void>((resolve, reject) => {
-      if (output.includes(text)) return resolve();
-      waiters.push({ text, resolve });
-      void exit.then(() => reject(new Error(`exited without logging "${text}":\n${output}`)));
-    });
-  return { child, output: () => output, logged, exit };
+/** The server, started; killed after the test if it still runs. */
+function spawnServer(db: TestDatabase, extra: Record<string, string>): ServerProcess {
+  const server = startServer(serverEnv(db.target, extra));
+  cleanups.push(() => server.kill());
+  return server;
 }
 
 /** The server, listening. */
-async function start(db: TestDatabase, extra: Record<string, string>): Promise<Server> {
+async function start(db: TestDatabase, extra: Record<string, string>): Promise<ServerProcess & { port: number }> {
   const server = spawnServer(db, extra);
-  await server.logged("FMS GraphQL API ready at");
-  const port = Number(/ready at http:\/\/localhost:(\d+)\//.exec(server.output())?.[1]);
+  const port = Number(new URL(await server.url).port);
   return { ...server, port };
 }
 
@@ -294,17 +255,7 @@ it("a server that cannot listen exits 1, and still closes its database", async (
   await new Promise<void>((resolve) => blocker.listen(0, "127.0.0.1", resolve));
   cleanups.push(() => new Promise((resolve) => blocker.close(() => resolve())));
   const taken = (blocker.address() as { port: number }).port;
-  const env = serviceEnv(db.target, { PORT: String(taken), HOST: "127.0.0.1", LOG_LEVEL: "info" });
-  for (const k of AUTH_VARIABLES) delete env[k];
-  const child = spawn(process.execPath, ["--import", "tsx", "src/server.ts"], { cwd: PROJECT_ROOT, env });
-  let output = "";
-  child.stdout.on("data", (d) => {
-    output += d;
-  });
-  child.stderr.on("data", (d) => {
-    output += d;
-  });
-  const code = await new Promise((resolve) => child.on("close", resolve));
+  const { code, output } = await runCommand(NODE_SERVER, { env: serverEnv(db.target, { PORT: String(taken) }) });
   expect(code).toBe(1);
   expect(output).toContain(`cannot listen on 127.0.0.1:${taken}: listen EADDRINUSE`);
   if (db.target.kind === "pglite") expect(controlState(db.target.dir)).toBe(DB_SHUTDOWNED);
