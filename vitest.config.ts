@@ -1,4 +1,5 @@
 import { createRequire } from "node:module";
+import { availableParallelism } from "node:os";
 import { defineConfig } from "vitest/config";
 
 const require = createRequire(import.meta.url);
@@ -18,6 +19,9 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: "forks",
+    // One fork per core (vitest's default leaves one core free): much of a test file's time is
+    // spent waiting on PostgreSQL, PGlite's migrations and the servers it starts, so files overlap well.
+    maxWorkers: availableParallelism(),
     env: { NODE_ENV: "test" },
   },
 });
