@@ -127,5 +127,6 @@ export function identityFromClaims(claims: JWTPayload): Identity {
     workspaces: Object.freeze([...new Set(workspaces.map((w) => w.toLowerCase()))]),
     clearance: clearance as Classification,
     roles: Object.freeze([...new Set(roles)]),
+    ...(typeof claims.exp === "number" ? { expiresAt: claims.exp } : {}),
   });
 }

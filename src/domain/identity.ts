@@ -14,6 +14,8 @@ export interface Identity {
   clearance: Classification;
   /** `admin` (sees and changes everything), `contract-admin:<projectId>` (manages that project's contracts). */
   roles: readonly string[];
+  /** When the caller's token stops being valid: its `exp`, in seconds since the epoch; absent for anonymous and development. */
+  expiresAt?: number;
 }
 
 export const ANONYMOUS: Identity = Object.freeze({

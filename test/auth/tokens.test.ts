@@ -4,7 +4,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { exportJWK, exportSPKI, generateKeyPair } from "jose";
+import { decodeJwt, exportJWK, exportSPKI, generateKeyPair } from "jose";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEVELOPMENT_NOTICE } from "../../src/auth/config.ts";
@@ -179,6 +179,7 @@ describe("the identity a token maps to", () => {
       workspaces: [WORKSPACE.toLowerCase()],
       clearance: "public",
       roles: ["admin", `contract-admin:${PROJECT.toLowerCase()}`, "auditor"],
+      expiresAt: decodeJwt(token).exp,
     });
     const restricted = await identityOf(request(await signToken({ sub: "bob", clearance: "restricted" })));
     expect(restricted).toMatchObject({

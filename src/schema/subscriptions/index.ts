@@ -4,9 +4,6 @@
 // `file(id)` for the caller who subscribed, and an event about a file it may not read is not sent.
 import { queryFromInfo } from "@pothos/plugin-prisma";
 import { GraphQLError, type GraphQLResolveInfo } from "graphql";
-import type { YogaInitialContext } from "graphql-yoga";
-import { decodeJwt } from "jose";
-import { bearerToken } from "../../auth/tokens.ts";
 import type { Context } from "../../context.ts";
 import { visible } from "../../db/access.ts";
 import type { FileQuery } from "../../db/errors.ts";
@@ -37,13 +34,9 @@ builder.subscriptionType({
  * new request would get), in ms from now; undefined when they do not expire.
  */
 function credentialsExpireIn(ctx: Context): number | undefined {
-  if (ctx.identity.kind !== "token" || ctx.config.auth.mode !== "token") return undefined;
-  const header = (ctx as Context & Partial<YogaInitialContext>).request?.headers.get("authorization");
-  if (!header) return undefined;
-  // The token was verified for this request already; only its expiry is read here.
-  const { exp } = decodeJwt(bearerToken(header));
-  if (exp === undefined) return undefined;
-  return (exp + ctx.config.auth.clockToleranceSeconds) * 1000 - Date.now();
+  const { expiresAt } = ctx.identity;
+  if (expiresAt === undefined || ctx.config.auth.mode !== "token") return undefined;
+  return (expiresAt + ctx.config.auth.clockToleranceSeconds) * 1000 - Date.now();
 }
 
 /**
