@@ -38,7 +38,8 @@ const LINEAGE = `query($id: UUID!, $direction: LineageDirection, $maxDepth: Int,
  */
 function idMaker(): (n: number) => string {
   const prefix = randomBytes(4).toString("hex");
-  return (n) => `${prefix}-0000-4000-8000-${n.toString(16).padStart(12, "0")}`;
+  // variant nibble `a` (not `8`): every id has a hex letter, so its upper-case form is a different text
+  return (n) => `${prefix}-0000-4000-a000-${n.toString(16).padStart(12, "0")}`;
 }
 
 /** The cursor the API writes for (depth, id), to build bad ones next to it. */
@@ -255,6 +256,7 @@ describe("lineage", () => {
 
   it("refuses a malformed cursor, a negative maxDepth and a page over the maximum, with clear errors", async () => {
     const uuid = f.A.id;
+    expect(uuid.toUpperCase()).not.toBe(uuid); // else the upper-case cursor below would be a valid one
     const bad = [
       "not a cursor",
       "bm90IGpzb24", // "not json"
